@@ -1,0 +1,1 @@
+"""The feature registry and the transformer built from it."""
