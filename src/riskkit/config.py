@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -127,7 +128,7 @@ class PipelineConfig(_Section):
         uppers = [b.max_probability for b in self.bands]
         if not uppers:
             raise ValueError("at least one band is needed")
-        if any(a >= b for a, b in zip(uppers, uppers[1:], strict=False)):
+        if any(a >= b for a, b in pairwise(uppers)):
             raise ValueError(f"band max_probability values must increase, found {uppers}")
         if uppers[-1] != 1.0:
             raise ValueError(f"the last band must end at max_probability = 1.0, found {uppers[-1]}")
@@ -191,7 +192,9 @@ def check_against_registry(config: PipelineConfig, registry: FeatureRegistry) ->
     problems: list[str] = []
     for name in config.features.use:
         if name not in registry:
-            problems.append(f"key 'features.use': {unknown_name_message('feature', name, registry)}")
+            problems.append(
+                f"key 'features.use': {unknown_name_message('feature', name, registry)}"
+            )
             continue
         if registry[name].protected and name not in config.features.allow_protected:
             problems.append(
@@ -219,10 +222,15 @@ def check_against_registry(config: PipelineConfig, registry: FeatureRegistry) ->
             + unknown_name_message("outcome", config.target.column, registry.outcomes)
         )
     known = set(registry) | set(registry.outcomes)
-    for section, keys in (("data.columns", config.data.columns), ("data.values", config.data.values)):
+    for section, keys in (
+        ("data.columns", config.data.columns),
+        ("data.values", config.data.values),
+    ):
         for name in keys:
             if name not in known:
-                problems.append(f"key '{section}.{name}': {unknown_name_message('variable', name, known)}")
+                problems.append(
+                    f"key '{section}.{name}': {unknown_name_message('variable', name, known)}"
+                )
     source = config.data.source
     if source not in ADAPTER_SOURCES and "/" not in source and "." not in source:
         problems.append(

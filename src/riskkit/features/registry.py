@@ -114,11 +114,7 @@ class Feature:
             problems.append(f"only categorical features list categories, not {self.kind}")
         if self.kind in ("numeric", "integer") and (self.minimum is None or self.maximum is None):
             problems.append("numeric and integer features need a minimum and a maximum")
-        if (
-            self.minimum is not None
-            and self.maximum is not None
-            and self.minimum > self.maximum
-        ):
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             problems.append(f"minimum {self.minimum} is above maximum {self.maximum}")
         unknown = set(self.category_labels) - set(self.categories)
         if unknown:
@@ -165,6 +161,9 @@ class FeatureRegistry(Mapping[str, Feature]):
             return self._features[name]
         except KeyError:
             raise RiskkitError(unknown_name_message("feature", name, self._features)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._features
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._features)

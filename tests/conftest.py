@@ -1,0 +1,83 @@
+"""Shared fixtures: a small pipeline, records that satisfy it, and an isolated MLflow store."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SMALL_PIPELINE = """\
+name = "small"
+description = "A small pipeline for tests."
+
+[data]
+source = "records.csv"
+id_column = "id"
+
+[data.columns]
+age = "edad"
+prior_convictions = "condenas"
+
+[data.values.housing]
+"situación de calle" = "homeless"
+"estable" = "stable"
+
+[target]
+column = "rearrest_24m"
+
+[sensitive]
+attributes = ["sex"]
+
+[features]
+use = ["age", "prior_convictions", "housing", "prison_work"]
+
+[[bands]]
+name = "low"
+max_probability = 0.3
+
+[[bands]]
+name = "high"
+max_probability = 1.0
+
+[tracking]
+experiment = "tests"
+model_name = "small"
+"""
+
+HEADER = "id,edad,condenas,housing,prison_work,rearrest_24m,sex"
+GOOD_ROWS = [
+    "A1,34,2,estable,1,0,male",
+    "A2,22,5,situación de calle,0,1,female",
+    "A3,45,0,temporary,1,0,male",
+]
+
+
+@pytest.fixture
+def small_pipeline(tmp_path: Path) -> Path:
+    """A pipeline TOML whose records map Spanish column names and values onto the registry."""
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_PIPELINE, encoding="utf-8")
+    return path
+
+
+def write_csv(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    """Write CSV lines in the given encoding (``utf-8-sig`` adds a byte-order mark)."""
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return path
+
+
+@pytest.fixture
+def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty MLflow SQLite store for one test."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def dedent(text: str) -> str:
+    """Dedent helper for inline TOML in tests."""
+    return textwrap.dedent(text)
