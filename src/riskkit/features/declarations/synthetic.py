@@ -16,7 +16,9 @@ FEATURES: list[Feature] = [
         category_labels={
             "mestizo": Labels(es="mestiza", pt="mestiça", en="mestizo"),
             "indigenous": Labels(es="indígena", pt="indígena", en="indigenous"),
-            "afrodescendant": Labels(es="afrodescendiente", pt="afrodescendente", en="Afro-descendant"),
+            "afrodescendant": Labels(
+                es="afrodescendiente", pt="afrodescendente", en="Afro-descendant"
+            ),
             "white": Labels(es="blanca", pt="branca", en="white"),
             "other": Labels(es="otra", pt="outra", en="other"),
         },
@@ -54,8 +56,11 @@ FEATURES: list[Feature] = [
     Feature(
         name="sentence_months",
         kind="integer",
-        labels=Labels(es="Duración de la condena (meses)", pt="Duração da pena (meses)",
-                      en="Sentence length (months)"),
+        labels=Labels(
+            es="Duración de la condena (meses)",
+            pt="Duração da pena (meses)",
+            en="Sentence length (months)",
+        ),
         changeable=False,
         minimum=1,
         maximum=600,
@@ -64,8 +69,11 @@ FEATURES: list[Feature] = [
     Feature(
         name="pretrial_months",
         kind="integer",
-        labels=Labels(es="Prisión preventiva (meses)", pt="Prisão preventiva (meses)",
-                      en="Pretrial detention (months)"),
+        labels=Labels(
+            es="Prisión preventiva (meses)",
+            pt="Prisão preventiva (meses)",
+            en="Pretrial detention (months)",
+        ),
         changeable=False,
         minimum=0,
         maximum=120,
@@ -74,8 +82,11 @@ FEATURES: list[Feature] = [
     Feature(
         name="age_first_arrest",
         kind="integer",
-        labels=Labels(es="Edad en la primera detención", pt="Idade na primeira prisão",
-                      en="Age at first arrest"),
+        labels=Labels(
+            es="Edad en la primera detención",
+            pt="Idade na primeira prisão",
+            en="Age at first arrest",
+        ),
         changeable=False,
         domain=NeedDomain.CRIMINAL_HISTORY,
         monotone=-1,
@@ -86,8 +97,11 @@ FEATURES: list[Feature] = [
     Feature(
         name="disciplinary_reports",
         kind="integer",
-        labels=Labels(es="Faltas disciplinarias en prisión", pt="Faltas disciplinares na prisão",
-                      en="Disciplinary reports in prison"),
+        labels=Labels(
+            es="Faltas disciplinarias en prisión",
+            pt="Faltas disciplinares na prisão",
+            en="Disciplinary reports in prison",
+        ),
         changeable=False,
         domain=NeedDomain.ANTISOCIAL_PATTERN,
         monotone=1,
@@ -116,9 +130,11 @@ FEATURES: list[Feature] = [
     Feature(
         name="treatment_completed",
         kind="binary",
-        labels=Labels(es="Programa de tratamiento completado",
-                      pt="Programa de tratamento concluído",
-                      en="Treatment programme completed"),
+        labels=Labels(
+            es="Programa de tratamiento completado",
+            pt="Programa de tratamento concluído",
+            en="Treatment programme completed",
+        ),
         changeable=True,
         domain=NeedDomain.PROCRIMINAL_ATTITUDES,
         monotone=-1,
@@ -127,8 +143,11 @@ FEATURES: list[Feature] = [
     Feature(
         name="family_visits_month",
         kind="integer",
-        labels=Labels(es="Visitas familiares por mes", pt="Visitas familiares por mês",
-                      en="Family visits per month"),
+        labels=Labels(
+            es="Visitas familiares por mes",
+            pt="Visitas familiares por mês",
+            en="Family visits per month",
+        ),
         changeable=True,
         domain=NeedDomain.FAMILY_MARITAL,
         monotone=-1,
@@ -175,8 +194,7 @@ FEATURES: list[Feature] = [
         category_labels={
             "stable": Labels(es="estable", pt="estável", en="stable"),
             "temporary": Labels(es="temporal", pt="temporária", en="temporary"),
-            "homeless": Labels(es="en situación de calle", pt="em situação de rua",
-                               en="homeless"),
+            "homeless": Labels(es="en situación de calle", pt="em situação de rua", en="homeless"),
         },
         description="Housing situation at release.",
     ),
@@ -197,8 +215,11 @@ FEATURES: list[Feature] = [
     Feature(
         name="mental_health_condition",
         kind="binary",
-        labels=Labels(es="Condición de salud mental", pt="Condição de saúde mental",
-                      en="Mental-health condition"),
+        labels=Labels(
+            es="Condición de salud mental",
+            pt="Condição de saúde mental",
+            en="Mental-health condition",
+        ),
         changeable=True,
         domain=NeedDomain.MENTAL_HEALTH,
         description="A diagnosed mental-health condition needing care (1 = yes).",
@@ -217,32 +238,49 @@ def _need_outcome(domain: str, es: str, pt: str, en: str) -> Outcome:
 OUTCOMES: list[Outcome] = [
     Outcome(
         name="reoffence_24m",
-        labels=Labels(es="Reincidencia en 24 meses", pt="Reincidência em 24 meses",
-                      en="Re-offence within 24 months"),
+        labels=Labels(
+            es="Reincidencia en 24 meses",
+            pt="Reincidência em 24 meses",
+            en="Re-offence within 24 months",
+        ),
         description="The person actually re-offended within 24 months (synthetic ground truth, "
         "never observed in real data).",
     ),
     Outcome(
         name="rearrest_24m",
-        labels=Labels(es="Nueva detención en 24 meses", pt="Nova prisão em 24 meses",
-                      en="Re-arrest within 24 months"),
+        labels=Labels(
+            es="Nueva detención en 24 meses",
+            pt="Nova prisão em 24 meses",
+            en="Re-arrest within 24 months",
+        ),
         description="A re-arrest was recorded within 24 months (what real data measures).",
     ),
-    _need_outcome("criminal_history", "historial delictivo", "histórico criminal",
-                  "Criminal history"),
-    _need_outcome("education_employment", "educación y empleo", "educação e emprego",
-                  "Education and employment"),
-    _need_outcome("family_marital", "familia y pareja", "família e relacionamento",
-                  "Family and marital"),
-    _need_outcome("leisure_recreation", "ocio y tiempo libre", "lazer e recreação",
-                  "Leisure and recreation"),
+    _need_outcome(
+        "criminal_history", "historial delictivo", "histórico criminal", "Criminal history"
+    ),
+    _need_outcome(
+        "education_employment",
+        "educación y empleo",
+        "educação e emprego",
+        "Education and employment",
+    ),
+    _need_outcome(
+        "family_marital", "familia y pareja", "família e relacionamento", "Family and marital"
+    ),
+    _need_outcome(
+        "leisure_recreation", "ocio y tiempo libre", "lazer e recreação", "Leisure and recreation"
+    ),
     _need_outcome("companions", "amistades", "companhias", "Companions"),
-    _need_outcome("substance_use", "consumo de sustancias", "uso de substâncias",
-                  "Substance use"),
-    _need_outcome("procriminal_attitudes", "actitudes procriminales", "atitudes pró-criminais",
-                  "Pro-criminal attitudes"),
-    _need_outcome("antisocial_pattern", "patrón antisocial", "padrão antissocial",
-                  "Antisocial pattern"),
+    _need_outcome("substance_use", "consumo de sustancias", "uso de substâncias", "Substance use"),
+    _need_outcome(
+        "procriminal_attitudes",
+        "actitudes procriminales",
+        "atitudes pró-criminais",
+        "Pro-criminal attitudes",
+    ),
+    _need_outcome(
+        "antisocial_pattern", "patrón antisocial", "padrão antissocial", "Antisocial pattern"
+    ),
     _need_outcome("housing", "vivienda", "moradia", "Housing"),
     _need_outcome("mental_health", "salud mental", "saúde mental", "Mental health"),
 ]
