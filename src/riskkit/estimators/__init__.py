@@ -1,0 +1,1 @@
+"""scikit-learn compatible models: the additive boosted model and risk bands."""

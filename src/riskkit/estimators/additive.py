@@ -1,0 +1,326 @@
+"""The additive boosted model: LightGBM restricted to single-feature trees.
+
+Every tree splits on one feature only (LightGBM interaction constraints with one feature per
+set, plus any named pairs), so the model's log-odds are a sum of one shape function per feature
+(and per named pair). Contributions are therefore exact: each feature's contribution is its
+shape function's value for this person, measured from the training population.
+
+Contributions in probability points
+-----------------------------------
+A person's log-odds are ``L = b + sum_i phi_i`` where ``phi_i`` is feature ``i``'s shape value
+centred on the training population (LightGBM's ``pred_contrib``) and ``b`` its expected log-odds.
+Readers need probability points measured from the population's average probability ``p_ref``
+(the mean predicted probability on the training data), not from ``sigmoid(b)``: by Jensen's
+inequality the two differ. We write ``L = logit(p_ref) + sum_i phi'_i`` by sharing the gap
+``b - logit(p_ref)`` between the features in proportion to the variance of their shape values
+(the gap comes from that spread), and convert with the secant slope of the sigmoid between
+``logit(p_ref)`` and ``L``::
+
+    points_i = phi'_i * (p - p_ref) / (L - logit(p_ref))
+
+All factors share one positive slope, so each keeps its sign and its rank, and the points sum
+to ``p - p_ref`` to floating-point precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
+
+from riskkit.errors import RiskkitError
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = 0.5 * (1.0 + np.tanh(0.5 * x))
+    return out
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p) - np.log1p(-p))
+
+
+class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Binary classifier whose log-odds are a sum of one shape function per feature.
+
+    Parameters
+    ----------
+    n_estimators : int
+        Boosting rounds (each round adds one single-feature tree).
+    learning_rate : float
+        Shrinkage per round.
+    max_leaves_per_tree : int
+        Leaves per tree; each tree still uses a single feature, so this only sets how many steps
+        one tree can add to that feature's shape function.
+    min_child_samples : int
+        Minimum people in a leaf (keeps shape functions from following a handful of records).
+    reg_lambda : float
+        L2 penalty on leaf values.
+    monotone_constraints : mapping of str to {-1, 0, 1}, optional
+        Direction each named feature must move the risk (from the feature registry).
+    interactions : sequence of (str, str), optional
+        Named feature pairs allowed to share a tree.
+    random_state : int
+        Seed; the same data and seed give the same model.
+    n_jobs : int
+        Threads LightGBM may use.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        max_leaves_per_tree: int = 4,
+        min_child_samples: int = 50,
+        reg_lambda: float = 1.0,
+        monotone_constraints: Mapping[str, int] | None = None,
+        interactions: Sequence[tuple[str, str]] = (),
+        random_state: int = 0,
+        n_jobs: int = 2,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_leaves_per_tree = max_leaves_per_tree
+        self.min_child_samples = min_child_samples
+        self.reg_lambda = reg_lambda
+        self.monotone_constraints = monotone_constraints
+        self.interactions = interactions
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # -- input handling -------------------------------------------------------------------
+    def _as_frame(self, X: Any, *, fitting: bool) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            frame = X.copy()
+            frame.columns = [str(c) for c in frame.columns]
+        else:
+            array = np.asarray(X, dtype="float64")
+            if array.ndim != 2:
+                raise ValueError(f"Expected 2D array, got {array.ndim}D array instead")
+            names = (
+                [f"x{i}" for i in range(array.shape[1])]
+                if fitting
+                else list(self.feature_names_in_)
+            )
+            if not fitting and array.shape[1] != len(names):
+                raise ValueError(
+                    f"X has {array.shape[1]} features, but AdditiveBoostedClassifier is "
+                    f"expecting {len(names)} features as input"
+                )
+            frame = pd.DataFrame(array, columns=names)
+        if fitting:
+            return frame
+        missing = [c for c in self.feature_names_in_ if c not in frame.columns]
+        if missing:
+            raise RiskkitError(
+                f"the records lack the model's feature(s) {missing}; the model was trained on "
+                f"{list(self.feature_names_in_)}"
+            )
+        frame = frame[list(self.feature_names_in_)]
+        for name, categories in self.categories_.items():
+            frame[name] = pd.Categorical(frame[name].astype(object), categories=categories)
+        return frame
+
+    def _numeric_check(self, frame: pd.DataFrame) -> None:
+        for name in frame.columns:
+            dtype = frame[name].dtype
+            if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_numeric_dtype(dtype):
+                continue
+            raise RiskkitError(
+                f"feature {name!r} has dtype {dtype}; the model takes numbers or pandas "
+                f"categories (validate records against the pipeline's schema first)"
+            )
+
+    # -- fitting --------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AdditiveBoostedClassifier:
+        """Fit the model on features ``X`` (DataFrame or array) and binary labels ``y``."""
+        import lightgbm as lgb
+
+        frame = self._as_frame(X, fitting=True)
+        self._numeric_check(frame)
+        y_array = np.asarray(y)
+        if y_array.ndim != 1 or len(y_array) != len(frame):
+            raise ValueError(
+                f"y must be one label per row of X: X has {len(frame)} rows, y has shape "
+                f"{y_array.shape}"
+            )
+        target_type = type_of_target(y_array)
+        if target_type not in ("binary", "unknown") or np.unique(y_array).size != 2:
+            raise ValueError(
+                f"Only binary classification is supported. The type of the target is "
+                f"{target_type}, with classes {np.unique(y_array)[:10]}"
+            )
+        self.classes_ = np.unique(y_array)
+        y_binary = (y_array == self.classes_[1]).astype("int64")
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.categories_ = {
+            str(c): list(frame[c].cat.categories)
+            for c in frame.columns
+            if isinstance(frame[c].dtype, pd.CategoricalDtype)
+        }
+        names = list(frame.columns)
+        index = {n: i for i, n in enumerate(names)}
+        constraints = dict(self.monotone_constraints or {})
+        unknown = [n for n in list(constraints) + [f for p in self.interactions for f in p]
+                   if n not in index]
+        if unknown:
+            raise RiskkitError(
+                f"monotone constraints or interactions name feature(s) {sorted(set(unknown))} "
+                f"that are not in X; X has {names}"
+            )
+        monotone = [
+            0 if n in self.categories_ else int(constraints.get(n, 0)) for n in names
+        ]
+        interaction_sets = [[i] for i in range(len(names))] + [
+            sorted({index[a], index[b]}) for a, b in self.interactions
+        ]
+        self.model_ = lgb.LGBMClassifier(
+            objective="binary",
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.max_leaves_per_tree,
+            max_depth=-1,
+            min_child_samples=self.min_child_samples,
+            reg_lambda=self.reg_lambda,
+            interaction_constraints=interaction_sets,
+            monotone_constraints=monotone,
+            monotone_constraints_method="advanced",
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+            deterministic=True,
+            force_col_wise=True,
+            verbose=-1,
+        )
+        self.model_.fit(frame, y_binary, sample_weight=sample_weight)
+        self.booster_ = self.model_.booster_
+        self._set_reference(frame)
+        return self
+
+    def _set_reference(self, frame: pd.DataFrame) -> None:
+        """Population reference for probability points (see the module docstring)."""
+        contrib = self._raw_contributions(frame)
+        phi, base = contrib[:, :-1], contrib[:, -1]
+        probability = _sigmoid(contrib.sum(axis=1))
+        reference = float(np.clip(probability.mean(), 1e-12, 1 - 1e-12))
+        # L = b + sum(phi) = logit(p_ref) + sum(phi + offset) needs sum(offset) = b - logit(p_ref)
+        gap = float(base.mean()) - _logit(reference)
+        variance = phi.var(axis=0)
+        weights = (
+            variance / variance.sum()
+            if variance.sum() > 0
+            else np.full(phi.shape[1], 1.0 / phi.shape[1])
+        )
+        self.reference_probability_ = reference
+        self.reference_logit_ = _logit(reference)
+        self.contribution_offsets_ = gap * weights
+
+    # -- prediction -----------------------------------------------------------------------
+    def _raw_contributions(self, frame: pd.DataFrame) -> np.ndarray:
+        out: np.ndarray = np.asarray(
+            self.booster_.predict(frame, pred_contrib=True), dtype="float64"
+        )
+        return out
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of the positive class."""
+        check_is_fitted(self, "booster_")
+        frame = self._as_frame(X, fitting=False)
+        out: np.ndarray = np.asarray(
+            self.booster_.predict(frame, raw_score=True), dtype="float64"
+        )
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities of each class, shape (n, 2)."""
+        p = _sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most likely class."""
+        proba = self.predict_proba(X)
+        out: np.ndarray = self.classes_[(proba[:, 1] >= 0.5).astype(int)]
+        return out
+
+    def logit_contributions(self, X: Any) -> pd.DataFrame:
+        """Each feature's shape value in log-odds, plus the ``(base)`` column; rows sum to the
+        log-odds."""
+        check_is_fitted(self, "booster_")
+        frame = self._as_frame(X, fitting=False)
+        contrib = self._raw_contributions(frame)
+        columns = [*self.feature_names_in_, "(base)"]
+        return pd.DataFrame(contrib, columns=columns, index=frame.index)
+
+    def contributions(self, X: Any) -> pd.DataFrame:
+        """Each feature's contribution in probability points (0-1 scale), measured from
+        ``reference_probability_``; each row sums to the probability minus the reference."""
+        check_is_fitted(self, "booster_")
+        frame = self._as_frame(X, fitting=False)
+        contrib = self._raw_contributions(frame)
+        phi = contrib[:, :-1] + self.contribution_offsets_
+        logit = contrib.sum(axis=1)
+        probability = _sigmoid(logit)
+        distance = logit - self.reference_logit_
+        derivative = self.reference_probability_ * (1 - self.reference_probability_)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(
+                np.abs(distance) > 1e-9,
+                (probability - self.reference_probability_) / distance,
+                derivative,
+            )
+        points = phi * slope[:, None]
+        # the rows already sum to p - p_ref up to rounding; put the rounding on the largest term
+        residual = (probability - self.reference_probability_) - points.sum(axis=1)
+        largest = np.abs(points).argmax(axis=1)
+        points[np.arange(len(points)), largest] += residual
+        return pd.DataFrame(points, columns=list(self.feature_names_in_), index=frame.index)
+
+    # -- persistence without pickle ------------------------------------------------------
+    def get_state(self) -> tuple[dict[str, Any], str]:
+        """The fitted model as JSON-serialisable state plus LightGBM's text model."""
+        check_is_fitted(self, "booster_")
+        state = {
+            "format": "riskkit.additive_boosted/1",
+            "params": {k: (list(map(list, v)) if k == "interactions" else v)
+                       for k, v in self.get_params().items()},
+            "classes": self.classes_.tolist(),
+            "feature_names": [str(n) for n in self.feature_names_in_],
+            "categories": self.categories_,
+            "reference_probability": self.reference_probability_,
+            "contribution_offsets": self.contribution_offsets_.tolist(),
+        }
+        return state, str(self.booster_.model_to_string())
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], booster_text: str) -> AdditiveBoostedClassifier:
+        """Rebuild a fitted model from :meth:`get_state`'s output."""
+        import lightgbm as lgb
+
+        if state.get("format") != "riskkit.additive_boosted/1":
+            raise RiskkitError(
+                f"unknown model format {state.get('format')!r}; this riskkit reads "
+                "'riskkit.additive_boosted/1' (upgrade riskkit to read newer models)"
+            )
+        params = dict(state["params"])
+        params["interactions"] = [tuple(p) for p in params.get("interactions", [])]
+        model = cls(**params)
+        model.booster_ = lgb.Booster(model_str=booster_text)
+        model.classes_ = np.asarray(state["classes"])
+        model.feature_names_in_ = np.asarray(state["feature_names"], dtype=object)
+        model.n_features_in_ = len(model.feature_names_in_)
+        model.categories_ = {k: list(v) for k, v in state["categories"].items()}
+        model.reference_probability_ = float(state["reference_probability"])
+        model.reference_logit_ = _logit(model.reference_probability_)
+        model.contribution_offsets_ = np.asarray(state["contribution_offsets"], dtype="float64")
+        return model
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags

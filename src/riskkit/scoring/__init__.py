@@ -1,0 +1,1 @@
+"""Scoring: ``score_cases(model, records) -> list[ScoreResult]``."""

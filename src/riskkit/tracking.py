@@ -1,0 +1,347 @@
+"""The only module that talks to MLflow: runs, artifacts, the model registry, aliases and
+integrity hashes.
+
+Tracking store: ``MLFLOW_TRACKING_URI`` when set, otherwise MLflow's own default (a SQLite file
+``mlflow.db`` in the working directory). A model is stored as a custom pyfunc whose artifacts are
+a *bundle* directory holding no pickle: ``model.json`` (the estimator's state), ``booster.txt``
+(LightGBM's text model) and ``pipeline.json`` (the pipeline configuration it was trained with).
+The SHA-256 of each bundle file is recorded on the model version and checked on every load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+import mlflow  # noqa: E402  (configured by the environment variables above)
+import mlflow.artifacts
+import mlflow.pyfunc  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from riskkit import __version__  # noqa: E402
+from riskkit.config import PipelineConfig  # noqa: E402
+from riskkit.errors import ModelNotFoundError, RiskkitError  # noqa: E402
+from riskkit.estimators.additive import AdditiveBoostedClassifier  # noqa: E402
+from riskkit.estimators.bands import assign_bands  # noqa: E402
+
+CHAMPION = "champion"
+BUNDLE_FILES = ("model.json", "booster.txt", "pipeline.json")
+_REFERENCE = re.compile(r"^(?:models:/)?(?P<name>[^@/]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))?$")
+
+logging.getLogger("mlflow").setLevel(logging.WARNING)
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """A fitted model with the pipeline configuration it was trained with."""
+
+    estimator: AdditiveBoostedClassifier
+    config: PipelineConfig
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A registered model version, loaded."""
+
+    name: str
+    version: int
+    alias: str | None
+    bundle: ModelBundle
+
+    @property
+    def reference(self) -> str:
+        """``NAME@alias`` or ``NAME/version``."""
+        return f"{self.name}@{self.alias}" if self.alias else f"{self.name}/{self.version}"
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """Where a training run went."""
+
+    name: str
+    version: int
+    alias: str | None
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+
+
+def tracking_uri() -> str:
+    """The tracking store in use (``MLFLOW_TRACKING_URI`` or MLflow's default)."""
+    return str(mlflow.get_tracking_uri())
+
+
+# -- the bundle (no pickle) -------------------------------------------------------------------
+def save_bundle(bundle: ModelBundle, directory: Path) -> dict[str, str]:
+    """Write a bundle's files into ``directory``; returns each file's SHA-256."""
+    directory.mkdir(parents=True, exist_ok=True)
+    state, booster_text = bundle.estimator.get_state()
+    (directory / "model.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
+    (directory / "booster.txt").write_text(booster_text, encoding="utf-8")
+    (directory / "pipeline.json").write_text(
+        bundle.config.model_dump_json(indent=1), encoding="utf-8"
+    )
+    return {name: _sha256(directory / name) for name in BUNDLE_FILES}
+
+
+def load_bundle(directory: Path, expected_hashes: Mapping[str, str] | None = None) -> ModelBundle:
+    """Read a bundle written by :func:`save_bundle`, checking file hashes when given."""
+    for name in BUNDLE_FILES:
+        if not (directory / name).is_file():
+            raise RiskkitError(f"model bundle {directory} lacks {name}; re-register the model")
+        if expected_hashes and name in expected_hashes:
+            actual = _sha256(directory / name)
+            if actual != expected_hashes[name]:
+                raise RiskkitError(
+                    f"integrity check failed for {directory / name}: SHA-256 {actual} differs "
+                    f"from {expected_hashes[name]} recorded at registration; the stored model was "
+                    "changed after it was registered. Do not use it; retrain or restore it."
+                )
+    state = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    booster_text = (directory / "booster.txt").read_text(encoding="utf-8")
+    config = PipelineConfig.model_validate_json((directory / "pipeline.json").read_text("utf-8"))
+    return ModelBundle(AdditiveBoostedClassifier.from_state(state, booster_text), config)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class RiskkitPyfuncModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    """MLflow pyfunc wrapper: predicts probability, band and per-feature contributions
+    (probability points), so any MLflow consumer gets the explanation with the score."""
+
+    def load_context(self, context: Any) -> None:
+        hashes = json.loads(Path(context.artifacts["hashes"]).read_text(encoding="utf-8"))
+        self.bundle = load_bundle(Path(context.artifacts["bundle"]), hashes)
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+        estimator, config = self.bundle.estimator, self.bundle.config
+        probability = estimator.predict_proba(model_input)[:, 1]
+        contributions = estimator.contributions(model_input).add_prefix("contribution_")
+        out = pd.DataFrame(
+            {
+                "probability": probability,
+                "band": assign_bands(probability, config.band_thresholds(), config.band_names()),
+            },
+            index=model_input.index,
+        )
+        return pd.concat([out, contributions], axis=1)
+
+
+# -- runs and registry -------------------------------------------------------------------------
+def _pip_requirements() -> list[str]:
+    from importlib.metadata import version
+
+    # Listed explicitly: MLflow's own inference spends seconds in a subprocess.
+    return [f"{pkg}=={version(pkg)}" for pkg in ("mlflow", "lightgbm", "pandas", "numpy")]
+
+
+def log_and_register(
+    bundle: ModelBundle,
+    *,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+    artifacts: Mapping[str, Path] | None = None,
+    input_example: pd.DataFrame | None = None,
+    promote: bool = True,
+) -> RegisteredVersion:
+    """Log a training run (params, metrics, tags, files, the model) and register the model.
+
+    The alias ``champion`` is moved to the new version when ``promote`` is true.
+    """
+    config = bundle.config
+    _use_experiment(config.tracking.experiment)
+    with mlflow.start_run(run_name=f"{config.name}-train") as run:
+        mlflow.log_params({k: _param(v) for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+        mlflow.set_tags({**tags, "riskkit_version": __version__})
+        for path in (artifacts or {}).values():
+            mlflow.log_artifact(str(path))
+        with tempfile.TemporaryDirectory() as tmp:
+            bundle_dir = Path(tmp) / "bundle"
+            hashes = save_bundle(bundle, bundle_dir)
+            hashes_path = Path(tmp) / "hashes.json"
+            hashes_path.write_text(json.dumps(hashes, indent=1), encoding="utf-8")
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(Path(__file__).with_name("pyfunc_model.py")),
+                signature=_signature(bundle),
+                input_example=None if input_example is None else pyfunc_input(input_example),
+                artifacts={"bundle": str(bundle_dir), "hashes": str(hashes_path)},
+                pip_requirements=_pip_requirements(),
+            )
+        # MLflow prints "Successfully registered model..." itself; riskkit reports the version
+        with contextlib.redirect_stderr(io.StringIO()):
+            model_version = mlflow.register_model(info.model_uri, config.tracking.model_name)
+    client = MlflowClient()
+    version = int(model_version.version)
+    for name, digest in hashes.items():
+        client.set_model_version_tag(config.tracking.model_name, str(version), f"sha256_{name}", digest)
+    alias = None
+    if promote:
+        client.set_registered_model_alias(config.tracking.model_name, CHAMPION, str(version))
+        alias = CHAMPION
+    return RegisteredVersion(
+        name=config.tracking.model_name,
+        version=version,
+        alias=alias,
+        run_id=run.info.run_id,
+        experiment_id=run.info.experiment_id,
+        tracking_uri=tracking_uri(),
+    )
+
+
+def _use_experiment(name: str) -> None:
+    """Select the experiment, creating it if needed. With a SQLite store its artifacts go in
+    ``mlartifacts/`` beside the database file rather than under the working directory."""
+    client = MlflowClient()
+    if client.get_experiment_by_name(name) is None:
+        uri = tracking_uri()
+        location = None
+        if uri.startswith("sqlite:///"):
+            database = Path(uri.removeprefix("sqlite:///")).resolve()
+            location = (database.parent / "mlartifacts").as_uri()
+        client.create_experiment(name, artifact_location=location)
+    mlflow.set_experiment(name)
+
+
+def pyfunc_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """Records as the pyfunc's signature takes them: categories as text, numbers as float."""
+    out = frame.copy()
+    for name in out.columns:
+        if isinstance(out[name].dtype, pd.CategoricalDtype):
+            out[name] = out[name].astype(object).where(out[name].notna(), None)
+        else:
+            out[name] = out[name].astype("float64")
+    return out
+
+
+def _signature(bundle: ModelBundle) -> Any:
+    """The pyfunc's input and output schema: the model's features in, probability, band and
+    one contribution per feature out."""
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    estimator = bundle.estimator
+    inputs = [
+        ColSpec("string" if str(name) in estimator.categories_ else "double", str(name))
+        for name in estimator.feature_names_in_
+    ]
+    outputs = [ColSpec("double", "probability"), ColSpec("string", "band")] + [
+        ColSpec("double", f"contribution_{name}") for name in estimator.feature_names_in_
+    ]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def _param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:6000]
+
+
+def parse_reference(reference: str) -> tuple[str, str | None, int | None]:
+    """Split ``NAME@alias``, ``NAME/version`` or ``NAME`` (meaning ``NAME@champion``)."""
+    match = _REFERENCE.match(reference.strip())
+    if not match:
+        raise RiskkitError(
+            f"cannot read the model reference {reference!r}; write NAME@ALIAS "
+            f"(e.g. recidivism@champion) or NAME/VERSION (e.g. recidivism/3)"
+        )
+    version = match["version"]
+    alias = match["alias"] or (None if version else CHAMPION)
+    return match["name"], alias, int(version) if version else None
+
+
+def load_model(reference: str) -> LoadedModel:
+    """Load a registered model by ``NAME@alias`` or ``NAME/version``.
+
+    Raises
+    ------
+    ModelNotFoundError
+        Naming the registered models (or their aliases and versions) that do exist.
+    """
+    from mlflow.exceptions import MlflowException
+
+    name, alias, version = parse_reference(reference)
+    client = MlflowClient()
+    try:
+        if alias is not None:
+            found = client.get_model_version_by_alias(name, alias)
+        else:
+            found = client.get_model_version(name, str(version))
+    except MlflowException:
+        raise ModelNotFoundError(_missing_model_message(client, name, alias, version)) from None
+    hashes = {
+        key.removeprefix("sha256_"): value
+        for key, value in found.tags.items()
+        if key.startswith("sha256_")
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{name}/{found.version}", dst_path=tmp
+            )
+        )
+        bundle_dirs = list(local.rglob("model.json"))
+        if not bundle_dirs:
+            raise RiskkitError(f"registered model {name}/{found.version} holds no riskkit bundle")
+        bundle = load_bundle(bundle_dirs[0].parent, hashes)
+    return LoadedModel(name=name, version=int(found.version), alias=alias, bundle=bundle)
+
+
+def _missing_model_message(
+    client: MlflowClient, name: str, alias: str | None, version: int | None
+) -> str:
+    store = tracking_uri()
+    models = [m.name for m in client.search_registered_models()]
+    if name not in models:
+        known = ", ".join(sorted(models)) or "none"
+        return (
+            f"no registered model {name!r} in the tracking store {store} (registered models: "
+            f"{known}). Train one with `riskkit train PIPELINE`, or set MLFLOW_TRACKING_URI to the "
+            "store that holds it."
+        )
+    details = client.get_registered_model(name)
+    aliases = ", ".join(f"{a}->v{v}" for a, v in sorted(details.aliases.items())) or "none"
+    what = f"alias {alias!r}" if alias else f"version {version}"
+    return f"model {name!r} has no {what} in {store}; its aliases: {aliases}"
+
+
+def environment_tags() -> dict[str, str]:
+    """Package versions and the git commit, for reproducibility."""
+    from importlib.metadata import version
+
+    tags = {f"version_{pkg}": version(pkg) for pkg in ("lightgbm", "scikit-learn", "pandas", "numpy", "mlflow")}
+    commit = _git_commit()
+    if commit:
+        tags["git_commit"] = commit
+    return tags
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False,
+            cwd=os.getcwd(),
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
