@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -81,3 +82,16 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def dedent(text: str) -> str:
     """Dedent helper for inline TOML in tests."""
     return textwrap.dedent(text)
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The public datasets folder (``RISKKIT_DATA_DIR``); tests that need it skip without it."""
+    if not os.environ.get("RISKKIT_DATA_DIR"):
+        pytest.skip(
+            "RISKKIT_DATA_DIR is not set: the COMPAS/NIJ tests need ../shared/data "
+            "(set it, as .ci/run does)"
+        )
+    from riskkit.data.adapters import data_dir
+
+    return data_dir()

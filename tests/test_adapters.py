@@ -49,16 +49,6 @@ NIJ_PIPELINE = ROOT / "pipelines" / "nij_year1.toml"
 
 
 @pytest.fixture(scope="module")
-def data_root() -> Path:
-    if not os.environ.get(DATA_DIR_VARIABLE):
-        pytest.skip(
-            "RISKKIT_DATA_DIR is not set: the COMPAS/NIJ tests need ../shared/data "
-            "(set it, as .ci/run does)"
-        )
-    return data_dir()
-
-
-@pytest.fixture(scope="module")
 def compas(data_root: Path) -> pd.DataFrame:
     return load_compas(data_root)
 

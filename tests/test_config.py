@@ -38,7 +38,9 @@ def test_small_pipeline_is_typed(small_pipeline: Path) -> None:
 
 def test_unknown_key_names_file_key_and_allowed_keys(tmp_path: Path) -> None:
     path = write(tmp_path, SMALL_PIPELINE.replace('id_column = "id"', 'id_colum = "id"'))
-    with pytest.raises(ConfigError, match=r"unknown key 'data.id_colum'; allowed keys here: source, id_column") as info:
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'data.id_colum'; allowed keys here: source, id_column"
+    ) as info:
         load_pipeline(path)
     assert str(path) in str(info.value)
 
@@ -51,7 +53,9 @@ def test_missing_field_is_named(tmp_path: Path) -> None:
 
 def test_unknown_feature_lists_close_and_allowed_names(tmp_path: Path) -> None:
     path = write(tmp_path, SMALL_PIPELINE.replace('"prison_work"]', '"prison_wrk"]'))
-    with pytest.raises(ConfigError, match=r"unknown feature 'prison_wrk'\. Did you mean 'prison_work'") as info:
+    with pytest.raises(
+        ConfigError, match=r"unknown feature 'prison_wrk'\. Did you mean 'prison_work'"
+    ) as info:
         load_pipeline(path)
     assert "Known features: " in str(info.value)
     assert "age_first_arrest" in str(info.value)
@@ -59,7 +63,9 @@ def test_unknown_feature_lists_close_and_allowed_names(tmp_path: Path) -> None:
 
 def test_protected_attribute_as_feature_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, SMALL_PIPELINE.replace('"prison_work"]', '"prison_work", "sex"]'))
-    with pytest.raises(ConfigError, match=r"'sex' is a protected attribute and is refused as a model input"):
+    with pytest.raises(
+        ConfigError, match=r"'sex' is a protected attribute and is refused as a model input"
+    ):
         load_pipeline(path)
 
 
@@ -73,13 +79,18 @@ def test_protected_attribute_allowed_only_explicitly(tmp_path: Path) -> None:
 
 def test_bands_must_increase_and_end_at_one(tmp_path: Path) -> None:
     path = write(tmp_path, SMALL_PIPELINE.replace("max_probability = 0.3", "max_probability = 1.0"))
-    with pytest.raises(ConfigError, match=r"band max_probability values must increase, found \[1.0, 1.0\]"):
+    with pytest.raises(
+        ConfigError, match=r"band max_probability values must increase, found \[1.0, 1.0\]"
+    ):
         load_pipeline(path)
 
 
 def test_unknown_target_lists_outcomes(tmp_path: Path) -> None:
     path = write(tmp_path, SMALL_PIPELINE.replace('column = "rearrest_24m"', 'column = "rearest"'))
-    with pytest.raises(ConfigError, match=r"key 'target.column': unknown outcome 'rearest'.*Known outcomes: .*rearrest_24m"):
+    with pytest.raises(
+        ConfigError,
+        match=r"key 'target.column': unknown outcome 'rearest'.*Known outcomes: .*rearrest_24m",
+    ):
         load_pipeline(path)
 
 

@@ -71,7 +71,9 @@ def test_every_cell_problem_is_reported_with_row_column_value_rule(
     ]
 
 
-def test_duplicate_ids_name_every_row_that_shares_them(small_pipeline: Path, tmp_path: Path) -> None:
+def test_duplicate_ids_name_every_row_that_shares_them(
+    small_pipeline: Path, tmp_path: Path
+) -> None:
     rows = [HEADER, *GOOD_ROWS, GOOD_ROWS[0]]
     problems = problems_of(small_pipeline, write_csv(tmp_path / "r.csv", rows))
     assert [str(p) for p in problems] == [
@@ -147,7 +149,13 @@ def test_python_api_raises_one_error_with_every_problem(small_pipeline: Path) ->
 def test_scoring_does_not_need_the_target_or_sensitive_columns(small_pipeline: Path) -> None:
     config = load_pipeline(small_pipeline)
     frame = pd.DataFrame(
-        {"id": ["a"], "age": [30], "prior_convictions": [1], "housing": ["stable"], "prison_work": [1]}
+        {
+            "id": ["a"],
+            "age": [30],
+            "prior_convictions": [1],
+            "housing": ["stable"],
+            "prison_work": [1],
+        }
     )
     assert validate_records(frame, RecordSchema.for_pipeline(config, purpose="score")).ok
     train = validate_records(frame, RecordSchema.for_pipeline(config, purpose="train"))
@@ -178,5 +186,7 @@ def test_parquet_typed_columns_validate(small_pipeline: Path, tmp_path: Path) ->
 def test_unknown_file_format_is_explained(small_pipeline: Path, tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     path.write_bytes(b"x")
-    with pytest.raises(Exception, match=r"cannot tell the format of .*r\.xlsx: expected one of \.csv"):
+    with pytest.raises(
+        Exception, match=r"cannot tell the format of .*r\.xlsx: expected one of \.csv"
+    ):
         load_records(load_pipeline(small_pipeline), path)
