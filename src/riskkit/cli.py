@@ -7,7 +7,6 @@ every command imports what it needs when it runs.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -113,7 +112,9 @@ def data_synth(
 
 @app.command("train")
 def train_command(
-    pipeline: Annotated[Path, typer.Argument(help="Pipeline TOML, e.g. pipelines/recidivism.toml.")],
+    pipeline: Annotated[
+        Path, typer.Argument(help="Pipeline TOML, e.g. pipelines/recidivism.toml.")
+    ],
     data: Annotated[
         Path | None, typer.Option(help="Records file to use instead of the pipeline's source.")
     ] = None,
@@ -148,7 +149,9 @@ def train_command(
 
 @app.command("score")
 def score_command(
-    model: Annotated[str, typer.Option(help="NAME@ALIAS or NAME/VERSION, e.g. recidivism@champion.")],
+    model: Annotated[
+        str, typer.Option(help="NAME@ALIAS or NAME/VERSION, e.g. recidivism@champion.")
+    ],
     input_file: Annotated[Path, typer.Option("--input", help="Records to score.")],
     out: Annotated[Path, typer.Option(help="Output folder for the per-person JSON and HTML.")],
     lang: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "es",
@@ -168,7 +171,9 @@ def score_command(
     except RiskkitError as exc:
         _fail(exc, 1)
     if summary.rejects_path is not None:
-        _say(f"{summary.n_rejected} invalid record(s) not scored; reasons in {summary.rejects_path}")
+        _say(
+            f"{summary.n_rejected} invalid record(s) not scored; reasons in {summary.rejects_path}"
+        )
     if as_json:
         typer.echo(json.dumps(summary.to_dict()))
     else:
@@ -204,7 +209,9 @@ def audit_command(
     except RiskkitError as exc:
         _fail(exc, 1)
     if result.n_rejected:
-        _say(f"{result.n_rejected} invalid record(s) left out; reasons in {result.files['rejects']}")
+        _say(
+            f"{result.n_rejected} invalid record(s) left out; reasons in {result.files['rejects']}"
+        )
     typer.echo(
         f"audited {result.n_audited} records at threshold {result.threshold:.2f}: "
         + ", ".join(str(p) for p in result.files.values())
@@ -242,4 +249,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -85,7 +85,10 @@ def run_demo(
 
     model = load_model(reference)
 
-    say(f"[4/5] auditing {reference} on the audit cohort by {', '.join(config.sensitive.attributes)}")
+    say(
+        f"[4/5] auditing {reference} on the audit cohort by "
+        + ", ".join(config.sensitive.attributes)
+    )
     from riskkit.fairness.model_audit import audit_model
 
     audit = audit_model(

@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,18 +26,19 @@ from typing import Any
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-import mlflow  # noqa: E402  (configured by the environment variables above)
+import mlflow
 import mlflow.artifacts
-import mlflow.pyfunc  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from mlflow.tracking import MlflowClient  # noqa: E402
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc.model import PythonModel
+from mlflow.tracking import MlflowClient
 
-from riskkit import __version__  # noqa: E402
-from riskkit.config import PipelineConfig  # noqa: E402
-from riskkit.errors import ModelNotFoundError, RiskkitError  # noqa: E402
-from riskkit.estimators.additive import AdditiveBoostedClassifier  # noqa: E402
-from riskkit.estimators.bands import assign_bands  # noqa: E402
+from riskkit import __version__
+from riskkit.config import PipelineConfig
+from riskkit.errors import ModelNotFoundError, RiskkitError
+from riskkit.estimators.additive import AdditiveBoostedClassifier
+from riskkit.estimators.bands import assign_bands
 
 CHAMPION = "champion"
 BUNDLE_FILES = ("model.json", "booster.txt", "pipeline.json")
@@ -122,7 +124,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-class RiskkitPyfuncModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class RiskkitPyfuncModel(PythonModel):
     """MLflow pyfunc wrapper: predicts probability, band and per-feature contributions
     (probability points), so any MLflow consumer gets the explanation with the score."""
 
@@ -159,7 +161,6 @@ def log_and_register(
     metrics: Mapping[str, float],
     tags: Mapping[str, str],
     artifacts: Mapping[str, Path] | None = None,
-    input_example: pd.DataFrame | None = None,
     promote: bool = True,
 ) -> RegisteredVersion:
     """Log a training run (params, metrics, tags, files, the model) and register the model.
@@ -179,21 +180,25 @@ def log_and_register(
             hashes = save_bundle(bundle, bundle_dir)
             hashes_path = Path(tmp) / "hashes.json"
             hashes_path.write_text(json.dumps(hashes, indent=1), encoding="utf-8")
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(Path(__file__).with_name("pyfunc_model.py")),
-                signature=_signature(bundle),
-                input_example=None if input_example is None else pyfunc_input(input_example),
-                artifacts={"bundle": str(bundle_dir), "hashes": str(hashes_path)},
-                pip_requirements=_pip_requirements(),
-            )
+            with warnings.catch_warnings():
+                # the signature is given explicitly; an input example would add seconds
+                warnings.filterwarnings("ignore", message=".*input example was not provided")
+                info = mlflow.pyfunc.log_model(
+                    name="model",
+                    python_model=str(Path(__file__).with_name("pyfunc_model.py")),
+                    signature=_signature(bundle),
+                    artifacts={"bundle": str(bundle_dir), "hashes": str(hashes_path)},
+                    pip_requirements=_pip_requirements(),
+                )
         # MLflow prints "Successfully registered model..." itself; riskkit reports the version
         with contextlib.redirect_stderr(io.StringIO()):
             model_version = mlflow.register_model(info.model_uri, config.tracking.model_name)
     client = MlflowClient()
     version = int(model_version.version)
     for name, digest in hashes.items():
-        client.set_model_version_tag(config.tracking.model_name, str(version), f"sha256_{name}", digest)
+        client.set_model_version_tag(
+            config.tracking.model_name, str(version), f"sha256_{name}", digest
+        )
     alias = None
     if promote:
         client.set_registered_model_alias(config.tracking.model_name, CHAMPION, str(version))
@@ -240,11 +245,11 @@ def _signature(bundle: ModelBundle) -> Any:
     from mlflow.types.schema import ColSpec, Schema
 
     estimator = bundle.estimator
-    inputs = [
+    inputs: list[Any] = [
         ColSpec("string" if str(name) in estimator.categories_ else "double", str(name))
         for name in estimator.feature_names_in_
     ]
-    outputs = [ColSpec("double", "probability"), ColSpec("string", "band")] + [
+    outputs: list[Any] = [ColSpec("double", "probability"), ColSpec("string", "band")] + [
         ColSpec("double", f"contribution_{name}") for name in estimator.feature_names_in_
     ]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
@@ -327,7 +332,10 @@ def environment_tags() -> dict[str, str]:
     """Package versions and the git commit, for reproducibility."""
     from importlib.metadata import version
 
-    tags = {f"version_{pkg}": version(pkg) for pkg in ("lightgbm", "scikit-learn", "pandas", "numpy", "mlflow")}
+    tags = {
+        f"version_{pkg}": version(pkg)
+        for pkg in ("lightgbm", "scikit-learn", "pandas", "numpy", "mlflow")
+    }
     commit = _git_commit()
     if commit:
         tags["git_commit"] = commit
@@ -339,8 +347,12 @@ def _git_commit() -> str | None:
 
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False,
-            cwd=os.getcwd(),
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+            cwd=Path.cwd(),
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -25,7 +25,9 @@ class LoadedRecords:
     encoding: str | None = None
 
 
-def read_source(config: PipelineConfig, data: str | Path | None = None) -> tuple[pd.DataFrame, str, str | None]:
+def read_source(
+    config: PipelineConfig, data: str | Path | None = None
+) -> tuple[pd.DataFrame, str, str | None]:
     """The source's own records (before mapping): ``data`` when given, else the pipeline's
     ``data.source``. Returns the frame, a description of the source and the text encoding used."""
     from riskkit.data.io import read_records
@@ -38,7 +40,11 @@ def read_source(config: PipelineConfig, data: str | Path | None = None) -> tuple
         from riskkit.data.synthetic import generate_population
 
         frame = generate_population(config.data.rows, seed=config.data.seed)
-        return frame, f"synthetic population ({config.data.rows} rows, seed {config.data.seed})", None
+        return (
+            frame,
+            f"synthetic population ({config.data.rows} rows, seed {config.data.seed})",
+            None,
+        )
     if source in ADAPTER_SOURCES:
         from riskkit.data.adapters import ADAPTERS
 
@@ -77,5 +83,8 @@ def load_records(
     mapped = map_columns(frame, config)
     schema = RecordSchema.for_pipeline(config, purpose=purpose)
     return LoadedRecords(
-        source=description, raw=frame, validation=validate_records(mapped, schema), encoding=encoding
+        source=description,
+        raw=frame,
+        validation=validate_records(mapped, schema),
+        encoding=encoding,
     )

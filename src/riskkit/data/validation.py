@@ -194,7 +194,9 @@ def validate_records(frame: pd.DataFrame, schema: RecordSchema) -> ValidationRes
                     .groupby(text[dupes])
                     .transform(lambda s: ", ".join(str(r) for r in s.index))
                 )
-                for row, rows_with_same in first_rows.items():
+                for row, rows_with_same in zip(
+                    first_rows.index.to_numpy(), first_rows.to_numpy(), strict=True
+                ):
                     cell_problems[int(row)].append(
                         ValidationProblem(
                             int(row),

@@ -168,16 +168,17 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         names = list(frame.columns)
         index = {n: i for i, n in enumerate(names)}
         constraints = dict(self.monotone_constraints or {})
-        unknown = [n for n in list(constraints) + [f for p in self.interactions for f in p]
-                   if n not in index]
+        unknown = [
+            n
+            for n in list(constraints) + [f for p in self.interactions for f in p]
+            if n not in index
+        ]
         if unknown:
             raise RiskkitError(
                 f"monotone constraints or interactions name feature(s) {sorted(set(unknown))} "
                 f"that are not in X; X has {names}"
             )
-        monotone = [
-            0 if n in self.categories_ else int(constraints.get(n, 0)) for n in names
-        ]
+        monotone = [0 if n in self.categories_ else int(constraints.get(n, 0)) for n in names]
         interaction_sets = [[i] for i in range(len(names))] + [
             sorted({index[a], index[b]}) for a, b in self.interactions
         ]
@@ -232,9 +233,7 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         """Log-odds of the positive class."""
         check_is_fitted(self, "booster_")
         frame = self._as_frame(X, fitting=False)
-        out: np.ndarray = np.asarray(
-            self.booster_.predict(frame, raw_score=True), dtype="float64"
-        )
+        out: np.ndarray = np.asarray(self.booster_.predict(frame, raw_score=True), dtype="float64")
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -287,8 +286,10 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         check_is_fitted(self, "booster_")
         state = {
             "format": "riskkit.additive_boosted/1",
-            "params": {k: (list(map(list, v)) if k == "interactions" else v)
-                       for k, v in self.get_params().items()},
+            "params": {
+                k: (list(map(list, v)) if k == "interactions" else v)
+                for k, v in self.get_params().items()
+            },
             "classes": self.classes_.tolist(),
             "feature_names": [str(n) for n in self.feature_names_in_],
             "categories": self.categories_,

@@ -27,7 +27,7 @@ class FactorLine:
 
     @property
     def sentence(self) -> str:
-        """"Label (value): +x.x percentage points"."""
+        """ "Label (value): +x.x percentage points"."""
         return f"{self.label} ({self.value}): {self.effect}"
 
 
@@ -61,9 +61,7 @@ def _value_text(feature: Feature, value: object, language: str, text: dict[str, 
     return str(value)
 
 
-def factor_lines(
-    contributions: tuple[FactorContribution, ...], language: str
-) -> list[FactorLine]:
+def factor_lines(contributions: tuple[FactorContribution, ...], language: str) -> list[FactorLine]:
     """Contributions as report lines, in the order given (largest effect first)."""
     registry = default_registry()
     text = messages("case", language)

@@ -62,10 +62,10 @@ def render_model_card(
     ]
     for name in estimator.feature_names_in_:
         feature = registry[str(name)]
+        constraint = _DIRECTION[feature.monotone if feature.kind != "categorical" else 0]
         lines.append(
             f"| {feature.labels.en} (`{name}`) | {feature.kind} | "
-            f"{'changeable' if feature.changeable else 'static'} | "
-            f"{_DIRECTION[feature.monotone] if feature.kind != 'categorical' else 'learned from data'} |"
+            f"{'changeable' if feature.changeable else 'static'} | {constraint} |"
         )
     lines += [
         "",

@@ -76,5 +76,5 @@ def _plain(value: object) -> str | float | None:
         return None
     if isinstance(value, (int, float, np.integer, np.floating)):
         number = float(value)
-        return int(number) if number.is_integer() else number  # type: ignore[return-value]
+        return int(number) if number.is_integer() else number
     return str(value)

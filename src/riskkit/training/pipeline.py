@@ -71,7 +71,7 @@ def build_estimator(config: PipelineConfig) -> AdditiveBoostedClassifier:
         min_child_samples=settings.min_child_samples,
         reg_lambda=settings.reg_lambda,
         monotone_constraints={n: registry[n].monotone for n in config.features.use},
-        interactions=[tuple(p) for p in config.features.interactions],
+        interactions=[(a, b) for a, b in config.features.interactions],
         random_state=settings.seed,
     )
 
@@ -176,9 +176,7 @@ def train(
         "n_test": len(X_test),
         "n_rejected": len(validation.rejects),
     }
-    registered = tracking.log_and_register(
-        bundle, params=params, metrics=metrics, tags=tags
-    )
+    registered = tracking.log_and_register(bundle, params=params, metrics=metrics, tags=tags)
 
     out_dir = Path(models_dir) / registered.name / f"v{registered.version}"
     out_dir.mkdir(parents=True, exist_ok=True)
