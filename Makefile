@@ -31,6 +31,7 @@ format: $(INSTALLED)
 	$(BIN)/ruff format src tests benchmarks
 
 bench: $(INSTALLED)
+	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/synthetic_speed.py
 
 clean:
