@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -190,3 +191,19 @@ def test_unknown_file_format_is_explained(small_pipeline: Path, tmp_path: Path) 
         Exception, match=r"cannot tell the format of .*r\.xlsx: expected one of \.csv"
     ):
         load_records(load_pipeline(small_pipeline), path)
+
+
+def test_one_json_record_and_json_lines_are_read(small_pipeline: Path, tmp_path: Path) -> None:
+    record = {"id": "J1", "edad": 30, "condenas": 1, "housing": "estable", "prison_work": 0}
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(record), encoding="utf-8")
+    lines = tmp_path / "many.jsonl"
+    lines.write_text(
+        "\n".join(json.dumps({**record, "id": f"J{i}"}) for i in range(3)), encoding="utf-8"
+    )
+    config = load_pipeline(small_pipeline)
+    one = load_records(config, single, purpose="score").validation
+    assert one.problems == []
+    assert one.valid["housing"].tolist() == ["stable"]
+    many = load_records(config, lines, purpose="score").validation
+    assert many.valid["id"].tolist() == ["J0", "J1", "J2"]

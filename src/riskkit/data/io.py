@@ -1,4 +1,4 @@
-"""Reading and writing record files (CSV, Parquet, JSON lines).
+"""Reading and writing record files (CSV, Parquet, JSON lines, or one JSON record).
 
 CSV files are read with every column as text, so validation can report the value exactly as it
 was written. Encoding: UTF-8 (with or without a byte-order mark) first; a file that is not valid
@@ -9,6 +9,7 @@ Portuguese, and the reader says so.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,7 +85,7 @@ def read_records(path: str | Path) -> RecordFile:
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_json(path, lines=True, dtype=False)
+            frame = _read_json_records(path)
     except pd.errors.EmptyDataError:
         raise empty from None
     except (ValueError, pd.errors.ParserError) as exc:
@@ -96,6 +97,26 @@ def read_records(path: str | Path) -> RecordFile:
         raise empty
     frame.columns = [str(c).strip() for c in frame.columns]
     return RecordFile(frame=frame, path=path, encoding=encoding)
+
+
+def _read_json_records(path: Path) -> pd.DataFrame:
+    """JSON lines (one record per line), or, for ``.json``, one record object or an array of
+    them."""
+    import pandas as pd
+
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            data = None  # not one document: read it as JSON lines below
+        if isinstance(data, dict):
+            return pd.DataFrame.from_records([data])
+        if isinstance(data, list):
+            if not all(isinstance(item, dict) for item in data):
+                raise ValueError("a JSON array of records must hold only objects")
+            return pd.DataFrame.from_records(data)
+    return pd.read_json(io.StringIO(text), lines=True, dtype=False)
 
 
 def write_records(frame: pd.DataFrame, path: str | Path) -> Path:
