@@ -1,0 +1,1 @@
+"""Rendering only: reports from result objects."""
