@@ -43,7 +43,7 @@ def run_demo(
     seed = config.data.seed
     outputs: dict[str, Path] = {}
 
-    say(f"[1/5] generating {rows} synthetic people (seed {seed}) and two fresh cohorts")
+    say(f"[1/4] generating {rows} synthetic people (seed {seed}) and two fresh cohorts")
     data_dir = workdir / "data"
     outputs["training population"] = write_records(
         generate_population(rows, seed=seed), data_dir / "population.csv"
@@ -61,14 +61,7 @@ def run_demo(
     cases.loc[len(cases)] = broken.iloc[0]
     outputs["new cases to score"] = write_records(cases, data_dir / "new_cases.csv")
 
-    say("[2/5] validating the training records against the pipeline's schema")
-    from riskkit.data.sources import load_records
-
-    validation = load_records(config, outputs["training population"]).validation
-    validation.raise_if_problems(str(outputs["training population"]))
-    say("      " + validation.summary())
-
-    say(f"[3/5] training pipeline {config.name!r}")
+    say(f"[2/4] validating the records and training pipeline {config.name!r}")
     from riskkit.training.pipeline import train
 
     result = train(
@@ -86,7 +79,7 @@ def run_demo(
     model = load_model(reference)
 
     say(
-        f"[4/5] auditing {reference} on the audit cohort by "
+        f"[3/4] auditing {reference} on the audit cohort by "
         + ", ".join(config.sensitive.attributes)
     )
     from riskkit.fairness.model_audit import audit_model
@@ -101,7 +94,7 @@ def run_demo(
     outputs["audit (JSON)"] = audit.files["json"]
     outputs["audit (HTML)"] = audit.files["html"]
 
-    say(f"[5/5] scoring {len(cases)} new cases with {reference}")
+    say(f"[4/4] scoring {len(cases)} new cases with {reference}")
     from riskkit.scoring.batch import score_file
 
     summary = score_file(
