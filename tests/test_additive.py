@@ -4,6 +4,7 @@ persistence without pickle."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -148,3 +149,50 @@ def test_bands_are_inclusive_upper_edges() -> None:
     )
     assert bands.tolist() == ["low", "low", "medium", "medium", "high", "high"]
     assert decision_threshold([0.25, 0.5, 1.0]) == 0.5
+
+
+def test_lookup_tables_equal_lightgbm(
+    model: AdditiveBoostedClassifier, data: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    X, _ = data
+    probe = X.copy()
+    probe.loc[::5, "priors"] = np.nan
+    probe.loc[::7, "housing"] = np.nan
+    probe.loc[3, "age"] = 200.0  # beyond every threshold
+    frame = model._as_frame(probe, fitting=False)
+    lightgbm_logit = model.booster_.predict(frame, raw_score=True)
+    np.testing.assert_allclose(model.decision_function(probe), lightgbm_logit, rtol=0, atol=1e-9)
+    lightgbm_contrib = model.booster_.predict(frame, pred_contrib=True)
+    np.testing.assert_allclose(
+        model.logit_contributions(probe).to_numpy(), lightgbm_contrib, rtol=0, atol=1e-9
+    )
+
+
+def test_shape_functions_export(model: AdditiveBoostedClassifier, tmp_path: Path) -> None:
+    table = model.shape_function_table()
+    assert set(table["feature"]) == {"priors", "age", "housing"}
+    housing = table[table["feature"] == "housing"]
+    assert housing["bin"].tolist() == ["stable", "temporary", "homeless", "(missing)"]
+    priors = table[(table["feature"] == "priors") & (table["bin"] != "(missing)")]
+    assert priors[
+        "value"
+    ].is_monotonic_increasing  # the registry-style constraint holds in the table
+    assert priors["lower"].iloc[0] == -np.inf and priors["upper"].iloc[-1] == np.inf
+    table.to_csv(tmp_path / "shapes.csv", index=False)
+    assert pd.read_csv(tmp_path / "shapes.csv").shape == table.shape
+
+
+def test_interactions_fall_back_to_lightgbm(data: tuple[pd.DataFrame, np.ndarray]) -> None:
+    X, y = data
+    paired = AdditiveBoostedClassifier(n_estimators=30, interactions=[("priors", "age")]).fit(X, y)
+    assert paired.shape_functions_ is None
+    points = paired.contributions(X)
+    np.testing.assert_allclose(
+        points.sum(axis=1),
+        paired.predict_proba(X)[:, 1] - paired.reference_probability_,
+        atol=1e-12,
+    )
+    with pytest.raises(
+        RiskkitError, match=r"pairwise interactions has no one-dimensional shape functions"
+    ):
+        paired.shape_function_table()

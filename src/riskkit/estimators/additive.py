@@ -34,6 +34,11 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from riskkit.errors import RiskkitError
+from riskkit.estimators.shape import (
+    ShapeFunction,
+    compile_shape_functions,
+    shape_functions_frame,
+)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -201,8 +206,19 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         )
         self.model_.fit(frame, y_binary, sample_weight=sample_weight)
         self.booster_ = self.model_.booster_
+        self._compile_tables()
         self._set_reference(frame)
         return self
+
+    def _compile_tables(self) -> None:
+        """Compile the booster into per-feature lookup tables (not possible with pairs)."""
+        self.shape_functions_: dict[str, ShapeFunction] | None = None
+        self.intercept_: float | None = None
+        if self.interactions:
+            return
+        self.intercept_, self.shape_functions_ = compile_shape_functions(
+            self.booster_, [str(n) for n in self.feature_names_in_], self.categories_
+        )
 
     def _set_reference(self, frame: pd.DataFrame) -> None:
         """Population reference for probability points (see the module docstring)."""
@@ -224,16 +240,24 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
 
     # -- prediction -----------------------------------------------------------------------
     def _raw_contributions(self, frame: pd.DataFrame) -> np.ndarray:
-        out: np.ndarray = np.asarray(
-            self.booster_.predict(frame, pred_contrib=True), dtype="float64"
-        )
-        return out
+        """Per-feature log-odds and the intercept (last column), from the lookup tables, or
+        from LightGBM when the model has pairwise interactions."""
+        if self.shape_functions_ is None or self.intercept_ is None:
+            out: np.ndarray = np.asarray(
+                self.booster_.predict(frame, pred_contrib=True), dtype="float64"
+            )
+            return out
+        table = np.empty((len(frame), len(self.feature_names_in_) + 1), dtype="float64")
+        for j, name in enumerate(self.feature_names_in_):
+            table[:, j] = self.shape_functions_[str(name)].lookup(frame[name])
+        table[:, -1] = self.intercept_
+        return table
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Log-odds of the positive class."""
         check_is_fitted(self, "booster_")
         frame = self._as_frame(X, fitting=False)
-        out: np.ndarray = np.asarray(self.booster_.predict(frame, raw_score=True), dtype="float64")
+        out: np.ndarray = self._raw_contributions(frame).sum(axis=1)
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -295,6 +319,10 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
             "categories": self.categories_,
             "reference_probability": self.reference_probability_,
             "contribution_offsets": self.contribution_offsets_.tolist(),
+            "intercept": self.intercept_,
+            "shape_functions": None
+            if self.shape_functions_ is None
+            else [s.to_dict() for s in self.shape_functions_.values()],
         }
         return state, str(self.booster_.model_to_string())
 
@@ -319,7 +347,23 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         model.reference_probability_ = float(state["reference_probability"])
         model.reference_logit_ = _logit(model.reference_probability_)
         model.contribution_offsets_ = np.asarray(state["contribution_offsets"], dtype="float64")
+        shapes = state.get("shape_functions")
+        model.intercept_ = None if state.get("intercept") is None else float(state["intercept"])
+        model.shape_functions_ = (
+            None if shapes is None else {s["feature"]: ShapeFunction.from_dict(s) for s in shapes}
+        )
         return model
+
+    def shape_function_table(self) -> pd.DataFrame:
+        """Every feature's shape function as one table (feature, bin, lower, upper, value in
+        log-odds), ready for CSV export."""
+        check_is_fitted(self, "booster_")
+        if self.shape_functions_ is None:
+            raise RiskkitError(
+                "a model with pairwise interactions has no one-dimensional shape functions; "
+                "fit it without features.interactions to export them"
+            )
+        return shape_functions_frame(self.shape_functions_)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
