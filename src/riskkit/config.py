@@ -87,11 +87,28 @@ class ModelConfig(_Section):
 
 
 class SplitConfig(_Section):
-    """Train/test split."""
+    """Train/test split.
 
+    ``stratified`` (default) and ``random`` draw ``test_size`` of the records at random (the
+    first keeps the outcome's rate equal in both parts); ``time`` tests on the most recent
+    ``test_size`` share by the date in ``column``; ``column`` follows a 0/1 column of the data
+    (1 = training, 0 = test), such as an official challenge split.
+    """
+
+    method: Literal["stratified", "random", "time", "column"] = "stratified"
     test_size: Annotated[float, Field(gt=0, lt=1)] = 0.25
     seed: int = 0
-    stratify: bool = True
+    column: str | None = None
+
+    @model_validator(mode="after")
+    def _column_when_needed(self) -> SplitConfig:
+        if self.method in ("time", "column") and not self.column:
+            raise ValueError(f"split method {self.method!r} needs split.column")
+        if self.method in ("stratified", "random") and self.column:
+            raise ValueError(
+                f"split.column is only read by the 'time' and 'column' methods, not {self.method!r}"
+            )
+        return self
 
 
 class BandConfig(_Section):

@@ -14,7 +14,7 @@ from riskkit.config import PipelineConfig
 from riskkit.features.registry import FeatureRegistry, default_registry
 
 Purpose = Literal["train", "score", "audit"]
-Role = Literal["id", "feature", "target", "sensitive"]
+Role = Literal["id", "feature", "target", "sensitive", "split"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class ColumnSpec:
     name: str
     source_name: str
     role: Role
-    kind: Literal["id", "numeric", "integer", "binary", "categorical"]
+    kind: Literal["id", "numeric", "integer", "binary", "categorical", "date"]
     required: bool
     nullable: bool
     minimum: float | None = None
@@ -128,6 +128,18 @@ class RecordSchema:
                     minimum=feature.minimum,
                     maximum=feature.maximum,
                     categories=feature.categories,
+                )
+            )
+        split = config.split
+        if purpose == "train" and split.column is not None:
+            specs.append(
+                ColumnSpec(
+                    name=split.column,
+                    source_name=split.column,
+                    role="split",
+                    kind="date" if split.method == "time" else "binary",
+                    required=True,
+                    nullable=False,
                 )
             )
         return cls(columns=tuple(specs), purpose=purpose)

@@ -119,6 +119,14 @@ def _check_binary(raw: pd.Series, text: pd.Series) -> tuple[pd.Series, dict[str,
     return values, {"expected 0 or 1 (also accepted: true/false, yes/no)": bad}
 
 
+def _check_date(raw: pd.Series, text: pd.Series) -> tuple[pd.Series, dict[str, pd.Series]]:
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return raw, {}
+    values = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    bad = text.notna() & values.isna()
+    return values, {"expected a date (YYYY-MM-DD)": bad}
+
+
 def _check_categorical(spec: ColumnSpec, text: pd.Series) -> tuple[pd.Series, dict[str, pd.Series]]:
     canonical = {c.casefold(): c for c in spec.categories}
     matched = text.str.casefold().map(canonical)
@@ -209,6 +217,8 @@ def validate_records(frame: pd.DataFrame, schema: RecordSchema) -> ValidationRes
             values, broken = _check_number(spec, raw, text)
         elif spec.kind == "binary":
             values, broken = _check_binary(raw, text)
+        elif spec.kind == "date":
+            values, broken = _check_date(raw, text)
         else:
             values, broken = _check_categorical(spec, text)
         if not spec.nullable:

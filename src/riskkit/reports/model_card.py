@@ -13,6 +13,15 @@ from riskkit.features.registry import default_registry
 _DIRECTION = {1: "risk rises with it", -1: "risk falls as it rises", 0: "learned from data"}
 
 
+def _split_words(config: PipelineConfig) -> str:
+    split = config.split
+    if split.method == "column":
+        return f"by the data's own {split.column!r} column"
+    if split.method == "time":
+        return f"the most recent {split.test_size:.0%} by {split.column!r} held out"
+    return f"{split.method}, seed {split.seed}"
+
+
 def render_model_card(
     config: PipelineConfig,
     estimator: AdditiveBoostedClassifier,
@@ -45,8 +54,7 @@ def render_model_card(
         f"- Source: {summary['data_source']}",
         f"- Records read: {records['read']}; valid: {records['valid']}; rejected: "
         f"{records['rejected']} (listed with reasons in rejects.csv when any)",
-        f"- Train / test split: {records['train']} / {records['test']} "
-        f"(stratified: {config.split.stratify}, seed {config.split.seed})",
+        f"- Train / test split: {records['train']} / {records['test']} ({_split_words(config)})",
         f"- Data SHA-256: `{summary['data_sha256']}`",
         "- Sensitive attributes (audit only, never inputs): "
         + (", ".join(config.sensitive.attributes) or "none"),

@@ -20,6 +20,7 @@ from riskkit.data.sources import load_records
 from riskkit.errors import DataValidationError, ValidationProblem
 from riskkit.estimators.additive import AdditiveBoostedClassifier
 from riskkit.features.registry import default_registry
+from riskkit.training.split import split_records
 
 Progress = Callable[[str], None]
 
@@ -114,7 +115,6 @@ def train(
         written to ``rejects.csv`` beside the metrics and counted.
     """
     from sklearn.metrics import brier_score_loss, roc_auc_score
-    from sklearn.model_selection import train_test_split
 
     from riskkit import tracking
     from riskkit.data.io import write_records
@@ -136,15 +136,11 @@ def train(
             f"{counts[1]} ones among {len(y)} valid records"
         )
         raise DataValidationError([ValidationProblem(None, target, None, rule)], loaded.source)
-    X = records[config.features.use]
-    split = config.split
-    X_train, X_test, y_train, y_test = train_test_split(
-        X,
-        y,
-        test_size=split.test_size,
-        random_state=split.seed,
-        stratify=y if split.stratify else None,
-    )
+    train_index, test_index = split_records(records, target, config.split)
+    X_train = records.loc[train_index, config.features.use]
+    X_test = records.loc[test_index, config.features.use]
+    y_train = records.loc[train_index, target].astype("int64").to_numpy()
+    y_test = records.loc[test_index, target].astype("int64").to_numpy()
     say(f"fitting the additive boosted model on {len(X_train)} records")
     estimator = build_estimator(config).fit(X_train, y_train)
     p_test = estimator.predict_proba(X_test)[:, 1]
