@@ -84,7 +84,8 @@ def test_contributions_keep_the_sign_of_the_log_odds_shape(
     logit = model.logit_contributions(X)
     np.testing.assert_allclose(logit.sum(axis=1), model.decision_function(X), atol=1e-10)
     points = model.contributions(X)
-    shifted = logit.drop(columns="(base)").to_numpy() + model.contribution_offsets_
+    gap = logit["(base)"].to_numpy()[:, None] - model.reference_logit_
+    shifted = logit.drop(columns="(base)").to_numpy() + gap * model.contribution_weights_
     agree = np.sign(points.to_numpy()) == np.sign(shifted)
     assert agree.mean() > 0.999
 

@@ -5,21 +5,9 @@ set, plus any named pairs), so the model's log-odds are a sum of one shape funct
 (and per named pair). Contributions are therefore exact: each feature's contribution is its
 shape function's value for this person, measured from the training population.
 
-Contributions in probability points
------------------------------------
-A person's log-odds are ``L = b + sum_i phi_i`` where ``phi_i`` is feature ``i``'s shape value
-centred on the training population (LightGBM's ``pred_contrib``) and ``b`` its expected log-odds.
-Readers need probability points measured from the population's average probability ``p_ref``
-(the mean predicted probability on the training data), not from ``sigmoid(b)``: by Jensen's
-inequality the two differ. We write ``L = logit(p_ref) + sum_i phi'_i`` by sharing the gap
-``b - logit(p_ref)`` between the features in proportion to the variance of their shape values
-(the gap comes from that spread), and convert with the secant slope of the sigmoid between
-``logit(p_ref)`` and ``L``::
-
-    points_i = phi'_i * (p - p_ref) / (L - logit(p_ref))
-
-All factors share one positive slope, so each keeps its sign and its rank, and the points sum
-to ``p - p_ref`` to floating-point precision.
+Contributions are converted to probability points measured from the training population's
+average probability by :mod:`riskkit.explain.points`. After fitting, the model is compiled
+into per-feature lookup tables (:mod:`riskkit.estimators.shape`) and scores from them.
 """
 
 from __future__ import annotations
@@ -39,6 +27,7 @@ from riskkit.estimators.shape import (
     compile_shape_functions,
     shape_functions_frame,
 )
+from riskkit.explain.points import probability_points, variance_weights
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -223,20 +212,11 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
     def _set_reference(self, frame: pd.DataFrame) -> None:
         """Population reference for probability points (see the module docstring)."""
         contrib = self._raw_contributions(frame)
-        phi, base = contrib[:, :-1], contrib[:, -1]
         probability = _sigmoid(contrib.sum(axis=1))
         reference = float(np.clip(probability.mean(), 1e-12, 1 - 1e-12))
-        # L = b + sum(phi) = logit(p_ref) + sum(phi + offset) needs sum(offset) = b - logit(p_ref)
-        gap = float(base.mean()) - _logit(reference)
-        variance = phi.var(axis=0)
-        weights = (
-            variance / variance.sum()
-            if variance.sum() > 0
-            else np.full(phi.shape[1], 1.0 / phi.shape[1])
-        )
         self.reference_probability_ = reference
         self.reference_logit_ = _logit(reference)
-        self.contribution_offsets_ = gap * weights
+        self.contribution_weights_ = variance_weights(contrib[:, :-1])
 
     # -- prediction -----------------------------------------------------------------------
     def _raw_contributions(self, frame: pd.DataFrame) -> np.ndarray:
@@ -285,24 +265,20 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         ``reference_probability_``; each row sums to the probability minus the reference."""
         check_is_fitted(self, "booster_")
         frame = self._as_frame(X, fitting=False)
-        contrib = self._raw_contributions(frame)
-        phi = contrib[:, :-1] + self.contribution_offsets_
-        logit = contrib.sum(axis=1)
-        probability = _sigmoid(logit)
-        distance = logit - self.reference_logit_
-        derivative = self.reference_probability_ * (1 - self.reference_probability_)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slope = np.where(
-                np.abs(distance) > 1e-9,
-                (probability - self.reference_probability_) / distance,
-                derivative,
-            )
-        points = phi * slope[:, None]
-        # the rows already sum to p - p_ref up to rounding; put the rounding on the largest term
-        residual = (probability - self.reference_probability_) - points.sum(axis=1)
-        largest = np.abs(points).argmax(axis=1)
-        points[np.arange(len(points)), largest] += residual
+        raw = self._raw_contributions(frame)
+        points = probability_points(
+            raw,
+            _sigmoid(raw.sum(axis=1)),
+            anchor_logit=self.reference_logit_,
+            reference_probability=self.reference_probability_,
+            weights=self.contribution_weights_,
+        )
         return pd.DataFrame(points, columns=list(self.feature_names_in_), index=frame.index)
+
+    def raw_contributions(self, X: Any) -> np.ndarray:
+        """Per-feature log-odds and, last, the expected log-odds, as an array (n, p + 1)."""
+        check_is_fitted(self, "booster_")
+        return self._raw_contributions(self._as_frame(X, fitting=False))
 
     # -- persistence without pickle ------------------------------------------------------
     def get_state(self) -> tuple[dict[str, Any], str]:
@@ -318,7 +294,7 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
             "feature_names": [str(n) for n in self.feature_names_in_],
             "categories": self.categories_,
             "reference_probability": self.reference_probability_,
-            "contribution_offsets": self.contribution_offsets_.tolist(),
+            "contribution_weights": self.contribution_weights_.tolist(),
             "intercept": self.intercept_,
             "shape_functions": None
             if self.shape_functions_ is None
@@ -346,7 +322,7 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         model.categories_ = {k: list(v) for k, v in state["categories"].items()}
         model.reference_probability_ = float(state["reference_probability"])
         model.reference_logit_ = _logit(model.reference_probability_)
-        model.contribution_offsets_ = np.asarray(state["contribution_offsets"], dtype="float64")
+        model.contribution_weights_ = np.asarray(state["contribution_weights"], dtype="float64")
         shapes = state.get("shape_functions")
         model.intercept_ = None if state.get("intercept") is None else float(state["intercept"])
         model.shape_functions_ = (

@@ -1,0 +1,1 @@
+"""Explanations: contributions in probability points, reasons, recourse."""
