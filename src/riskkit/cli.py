@@ -141,7 +141,7 @@ def train_command(
         typer.echo(json.dumps(result.summary()))
     else:
         typer.echo(
-            f"{result.model_name} v{result.version} ({result.alias}): "
+            f"{result.model_name} v{result.version} ({result.promotion}): "
             f"test AUC {result.metrics['test_auc']:.3f}, Brier {result.metrics['test_brier']:.4f}; "
             f"card: {result.files['card']}"
         )

@@ -84,6 +84,7 @@ class ModelConfig(_Section):
     min_child_samples: Annotated[int, Field(ge=1)] = 50
     reg_lambda: Annotated[float, Field(ge=0)] = 1.0
     seed: int = 0
+    n_jobs: Annotated[int, Field(ge=1, le=256)] = 1
 
 
 class SplitConfig(_Section):
@@ -111,6 +112,66 @@ class SplitConfig(_Section):
         return self
 
 
+class TuningConfig(_Section):
+    """A small, bounded hyper-parameter search by cross-validation on the training part.
+
+    ``grid`` maps [model] settings to the values to try (every combination is fitted ``cv``
+    times, so keep it small); an empty grid keeps the [model] settings as written.
+    """
+
+    grid: dict[
+        Literal[
+            "n_estimators",
+            "learning_rate",
+            "max_leaves_per_tree",
+            "min_child_samples",
+            "reg_lambda",
+        ],
+        list[float],
+    ] = Field(default_factory=dict)
+    cv: Annotated[int, Field(ge=2, le=10)] = 3
+    metric: Literal["log_loss", "auc", "brier"] = "log_loss"
+    max_candidates: Annotated[int, Field(ge=1, le=64)] = 16
+
+    @model_validator(mode="after")
+    def _bounded(self) -> TuningConfig:
+        size = 1
+        for values in self.grid.values():
+            if not values:
+                raise ValueError("every tuning.grid entry needs at least one value")
+            size *= len(values)
+        if size > self.max_candidates:
+            raise ValueError(
+                f"tuning.grid has {size} combinations, more than tuning.max_candidates = "
+                f"{self.max_candidates}; shorten the grid or raise the bound"
+            )
+        return self
+
+
+class CalibrationConfig(_Section):
+    """Calibration on out-of-fold log-odds: ``auto`` picks Platt or isotonic by log-loss."""
+
+    method: Literal["auto", "platt", "isotonic", "none"] = "auto"
+    cv: Annotated[int, Field(ge=2, le=10)] = 5
+
+
+class PromotionConfig(_Section):
+    """Gates a new version must pass for the ``champion`` alias to move to it.
+
+    ``max_group_gap`` bounds the largest gap in false positive or false negative rate (at the
+    decision threshold) between a group and its attribute's reference group that the test
+    split's bootstrap 95% interval supports: the interval's bound nearest zero, when the interval
+    excludes zero. Groups too small to judge, and gaps that may be noise, do not block a
+    promotion. A new version must also reach at least the current champion's test AUC minus
+    ``auc_tolerance``.
+    """
+
+    min_auc: Annotated[float, Field(ge=0, le=1)] = 0.6
+    max_ece: Annotated[float, Field(ge=0, le=1)] = 0.05
+    max_group_gap: Annotated[float, Field(ge=0, le=1)] = 0.2
+    auc_tolerance: Annotated[float, Field(ge=0, le=1)] = 0.005
+
+
 class BandConfig(_Section):
     """A risk band: probabilities up to ``max_probability`` (inclusive) fall in it."""
 
@@ -136,6 +197,9 @@ class PipelineConfig(_Section):
     sensitive: SensitiveConfig = SensitiveConfig()
     features: FeaturesConfig
     model: ModelConfig = ModelConfig()
+    tuning: TuningConfig = TuningConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
+    promotion: PromotionConfig = PromotionConfig()
     split: SplitConfig = SplitConfig()
     bands: list[BandConfig]
     tracking: TrackingConfig

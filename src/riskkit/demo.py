@@ -72,7 +72,11 @@ def run_demo(
     )
     outputs["model card"] = result.files["card"]
     outputs["model metrics"] = result.files["metrics"]
-    reference = f"{result.model_name}@{result.alias or 'champion'}"
+    if result.promoted:
+        reference = f"{result.model_name}@champion"
+    else:
+        reference = f"{result.model_name}/{result.version}"
+        say(f"      note: {result.promotion}; the demo goes on with {reference}")
 
     from riskkit.tracking import load_model
 

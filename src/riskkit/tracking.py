@@ -37,8 +37,8 @@ from mlflow.tracking import MlflowClient
 from riskkit import __version__
 from riskkit.config import PipelineConfig
 from riskkit.errors import ModelNotFoundError, RiskkitError
-from riskkit.estimators.additive import AdditiveBoostedClassifier
 from riskkit.estimators.bands import assign_bands
+from riskkit.estimators.calibration import RiskModel, estimator_from_state
 
 CHAMPION = "champion"
 BUNDLE_FILES = ("model.json", "booster.txt", "pipeline.json")
@@ -52,7 +52,7 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 class ModelBundle:
     """A fitted model with the pipeline configuration it was trained with."""
 
-    estimator: AdditiveBoostedClassifier
+    estimator: RiskModel
     config: PipelineConfig
 
 
@@ -117,7 +117,7 @@ def load_bundle(directory: Path, expected_hashes: Mapping[str, str] | None = Non
     state = json.loads((directory / "model.json").read_text(encoding="utf-8"))
     booster_text = (directory / "booster.txt").read_text(encoding="utf-8")
     config = PipelineConfig.model_validate_json((directory / "pipeline.json").read_text("utf-8"))
-    return ModelBundle(AdditiveBoostedClassifier.from_state(state, booster_text), config)
+    return ModelBundle(estimator_from_state(state, booster_text), config)
 
 
 def _sha256(path: Path) -> str:
@@ -162,6 +162,7 @@ def log_and_register(
     tags: Mapping[str, str],
     artifacts: Mapping[str, Path] | None = None,
     promote: bool = True,
+    version_tags: Mapping[str, str] | None = None,
 ) -> RegisteredVersion:
     """Log a training run (params, metrics, tags, files, the model) and register the model.
 
@@ -195,10 +196,9 @@ def log_and_register(
             model_version = mlflow.register_model(info.model_uri, config.tracking.model_name)
     client = MlflowClient()
     version = int(model_version.version)
-    for name, digest in hashes.items():
-        client.set_model_version_tag(
-            config.tracking.model_name, str(version), f"sha256_{name}", digest
-        )
+    tags_on_version = {f"sha256_{name}": digest for name, digest in hashes.items()}
+    for key, value in {**tags_on_version, **(version_tags or {})}.items():
+        client.set_model_version_tag(config.tracking.model_name, str(version), key, value)
     alias = None
     if promote:
         client.set_registered_model_alias(config.tracking.model_name, CHAMPION, str(version))
@@ -211,6 +211,14 @@ def log_and_register(
         experiment_id=run.info.experiment_id,
         tracking_uri=tracking_uri(),
     )
+
+
+def attach_files(run_id: str, paths: list[Path]) -> None:
+    """Add files to a finished run's artifacts (the model card is written after registration,
+    once the version number is known)."""
+    client = MlflowClient()
+    for path in paths:
+        client.log_artifact(run_id, str(path))
 
 
 def _use_experiment(name: str) -> None:
@@ -258,6 +266,27 @@ def _signature(bundle: ModelBundle) -> Any:
 def _param(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text[:6000]
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The version the ``champion`` alias points at, with its run's metrics."""
+
+    version: int
+    metrics: dict[str, float]
+
+
+def champion(model_name: str) -> Champion | None:
+    """The current champion of ``model_name``, or None when there is none yet."""
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        found = client.get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        return None
+    metrics = dict(client.get_run(found.run_id).data.metrics) if found.run_id else {}
+    return Champion(version=int(found.version), metrics=metrics)
 
 
 def parse_reference(reference: str) -> tuple[str, str | None, int | None]:

@@ -18,8 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    assert_all_finite,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from riskkit.errors import RiskkitError
 from riskkit.estimators.shape import (
@@ -28,6 +34,52 @@ from riskkit.estimators.shape import (
     shape_functions_frame,
 )
 from riskkit.explain.points import probability_points, variance_weights
+
+
+def as_categories(column: pd.Series, categories: Sequence[str]) -> pd.Categorical[Any]:
+    """``column`` as a Categorical with exactly ``categories``; values outside them (and
+    missing values) become missing, without pandas' deprecation warning for that case."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and list(column.cat.categories) == list(
+        categories
+    ):
+        return pd.Categorical(column)
+    codes = pd.Index(list(categories)).get_indexer(pd.Index(column.astype(object)))
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(categories)))
+
+
+def probability_pair(logit: np.ndarray) -> np.ndarray:
+    """``[1 - p, p]`` for log-odds ``logit``, with ``p > 0.5`` exactly when ``logit > 0`` (for
+    log-odds within rounding of 0 the sigmoid alone can land on 0.5)."""
+    p = _sigmoid(logit)
+    p = np.where(logit > 0, np.maximum(p, np.nextafter(0.5, 1.0)), np.minimum(p, 0.5))
+    return np.column_stack([1.0 - p, p])
+
+
+def validate_target(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The classes and the 0/1 outcome of a binary target, with scikit-learn's checks and
+    error messages (None, 2-D, non-finite, continuous, one class, more than two)."""
+    if y is None:
+        raise ValueError("this estimator requires y to be passed, but the target y is None")
+    y_array = column_or_1d(y, warn=True)
+    if y_array.dtype.kind in "fc":
+        assert_all_finite(y_array, input_name="y")
+    if len(y_array) != n_rows:
+        raise ValueError(
+            f"y must be one label per row of X: X has {n_rows} rows, y has {len(y_array)}"
+        )
+    check_classification_targets(y_array)
+    classes = np.unique(y_array)
+    if classes.size < 2:
+        raise ValueError(
+            f"the outcome has {classes.size} class ({classes.tolist()}); a risk model needs "
+            "people with and without the outcome"
+        )
+    if classes.size > 2:
+        raise ValueError(
+            f"Only binary classification is supported; the outcome has {classes.size} classes "
+            f"({classes[:10].tolist()})"
+        )
+    return classes, (y_array == classes[1]).astype("int64")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -62,7 +114,8 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
     random_state : int
         Seed; the same data and seed give the same model.
     n_jobs : int
-        Threads LightGBM may use.
+        Threads LightGBM may use. One by default: on small data extra threads cost more
+        than they save, and on a shared machine they compete for the cores.
     """
 
     def __init__(
@@ -76,7 +129,7 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         monotone_constraints: Mapping[str, int] | None = None,
         interactions: Sequence[tuple[str, str]] = (),
         random_state: int = 0,
-        n_jobs: int = 2,
+        n_jobs: int = 1,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -94,9 +147,9 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
             frame = X.copy()
             frame.columns = [str(c) for c in frame.columns]
         else:
-            array = np.asarray(X, dtype="float64")
-            if array.ndim != 2:
-                raise ValueError(f"Expected 2D array, got {array.ndim}D array instead")
+            array = check_array(
+                X, accept_sparse=False, dtype="float64", ensure_all_finite="allow-nan"
+            )
             names = (
                 [f"x{i}" for i in range(array.shape[1])]
                 if fitting
@@ -118,7 +171,7 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
             )
         frame = frame[list(self.feature_names_in_)]
         for name, categories in self.categories_.items():
-            frame[name] = pd.Categorical(frame[name].astype(object), categories=categories)
+            frame[name] = as_categories(frame[name], categories)
         return frame
 
     def _numeric_check(self, frame: pd.DataFrame) -> None:
@@ -136,22 +189,19 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         """Fit the model on features ``X`` (DataFrame or array) and binary labels ``y``."""
         import lightgbm as lgb
 
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
         frame = self._as_frame(X, fitting=True)
+        if frame.shape[1] == 0:
+            raise ValueError(
+                f"0 feature(s) (shape={frame.shape}) while a minimum of 1 is required."
+            )
         self._numeric_check(frame)
-        y_array = np.asarray(y)
-        if y_array.ndim != 1 or len(y_array) != len(frame):
-            raise ValueError(
-                f"y must be one label per row of X: X has {len(frame)} rows, y has shape "
-                f"{y_array.shape}"
-            )
-        target_type = type_of_target(y_array)
-        if target_type not in ("binary", "unknown") or np.unique(y_array).size != 2:
-            raise ValueError(
-                f"Only binary classification is supported. The type of the target is "
-                f"{target_type}, with classes {np.unique(y_array)[:10]}"
-            )
-        self.classes_ = np.unique(y_array)
-        y_binary = (y_array == self.classes_[1]).astype("int64")
+        self.classes_, y_binary = validate_target(y, len(frame))
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, frame)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         self.categories_ = {
@@ -242,13 +292,12 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities of each class, shape (n, 2)."""
-        p = _sigmoid(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
+        return probability_pair(self.decision_function(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Most likely class."""
-        proba = self.predict_proba(X)
-        out: np.ndarray = self.classes_[(proba[:, 1] >= 0.5).astype(int)]
+        """Most likely class (the positive class where the log-odds are above 0)."""
+        positive = self.decision_function(X) > 0
+        out: np.ndarray = self.classes_[positive.astype(int)]
         return out
 
     def logit_contributions(self, X: Any) -> pd.DataFrame:
@@ -344,4 +393,5 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_class = False
         return tags

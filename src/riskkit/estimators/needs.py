@@ -264,7 +264,7 @@ class NeedsModel(BaseEstimator):  # type: ignore[misc]
         (so a proxy's full source list can be passed); any other unknown name is an error.
     random_state : int, default 0
         Seed of every domain model.
-    n_jobs : int, default 2
+    n_jobs : int, default 1
         Threads LightGBM may use.
 
     Attributes
@@ -296,7 +296,7 @@ class NeedsModel(BaseEstimator):  # type: ignore[misc]
         monotone_constraints: Mapping[str, int] | None = None,
         exclude_features: Mapping[str, Sequence[str]] | None = None,
         random_state: int = 0,
-        n_jobs: int = 2,
+        n_jobs: int = 1,
     ) -> None:
         self.domains = domains
         self.level_thresholds = level_thresholds

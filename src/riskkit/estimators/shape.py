@@ -63,10 +63,9 @@ class ShapeFunction:
             ):
                 codes = np.asarray(column.cat.codes, dtype=np.int64)  # type: ignore[union-attr]
             else:
-                categorical = pd.Categorical(
-                    np.asarray(column, dtype=object), categories=self.categories
+                codes = pd.Index(self.categories).get_indexer(
+                    pd.Index(np.asarray(column, dtype=object))
                 )
-                codes = np.asarray(categorical.codes, dtype=np.int64)
             out: np.ndarray = np.where(codes >= 0, values[np.maximum(codes, 0)], self.missing_value)
             return out
         x = np.asarray(column, dtype="float64")

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from riskkit.config import PipelineConfig
 from riskkit.data.sources import load_records
 from riskkit.errors import DataValidationError, ValidationProblem
 from riskkit.estimators.additive import AdditiveBoostedClassifier
+from riskkit.estimators.calibration import CalibratedAdditiveClassifier
 from riskkit.features.registry import default_registry
 from riskkit.training.split import split_records
 
@@ -32,6 +35,8 @@ class TrainResult:
     model_name: str
     version: int
     alias: str | None
+    promoted: bool
+    promotion: str
     metrics: dict[str, float]
     run_id: str
     tracking_uri: str
@@ -44,10 +49,12 @@ class TrainResult:
 
     def summary(self) -> dict[str, Any]:
         """The JSON line ``riskkit train --json`` prints."""
-        return {
+        summary: dict[str, Any] = {
             "model": self.model_name,
             "version": self.version,
             "alias": self.alias,
+            "promoted": self.promoted,
+            "promotion": self.promotion,
             "metrics": self.metrics,
             "run_id": self.run_id,
             "output_dir": str(self.output_dir),
@@ -58,23 +65,82 @@ class TrainResult:
                 "rejected": self.n_rejected,
             },
         }
+        return json_safe(summary)  # type: ignore[no-any-return]
 
 
-def build_estimator(config: PipelineConfig) -> AdditiveBoostedClassifier:
+def build_estimator(
+    config: PipelineConfig, overrides: Mapping[str, Any] | None = None
+) -> AdditiveBoostedClassifier:
     """The additive boosted model the pipeline describes, with the registry's monotone
-    directions."""
+    directions; ``overrides`` replace [model] settings (from tuning)."""
     registry = default_registry()
-    settings = config.model
+    settings = {**config.model.model_dump(exclude={"kind", "seed", "n_jobs"}), **(overrides or {})}
     return AdditiveBoostedClassifier(
-        n_estimators=settings.n_estimators,
-        learning_rate=settings.learning_rate,
-        max_leaves_per_tree=settings.max_leaves_per_tree,
-        min_child_samples=settings.min_child_samples,
-        reg_lambda=settings.reg_lambda,
+        n_estimators=int(settings["n_estimators"]),
+        learning_rate=float(settings["learning_rate"]),
+        max_leaves_per_tree=int(settings["max_leaves_per_tree"]),
+        min_child_samples=int(settings["min_child_samples"]),
+        reg_lambda=float(settings["reg_lambda"]),
         monotone_constraints={n: registry[n].monotone for n in config.features.use},
         interactions=[(a, b) for a, b in config.features.interactions],
-        random_state=settings.seed,
+        random_state=config.model.seed,
+        n_jobs=config.model.n_jobs,
     )
+
+
+def build_model(
+    config: PipelineConfig, overrides: Mapping[str, Any] | None = None
+) -> AdditiveBoostedClassifier | CalibratedAdditiveClassifier:
+    """The model ``train`` fits: the additive model, calibrated unless the pipeline says
+    ``[calibration] method = "none"``."""
+    estimator = build_estimator(config, overrides)
+    if config.calibration.method == "none":
+        return estimator
+    return CalibratedAdditiveClassifier(
+        estimator,
+        method=config.calibration.method,
+        cv=config.calibration.cv,
+        random_state=config.model.seed,
+    )
+
+
+def data_period(records: pd.DataFrame, config: PipelineConfig) -> str | None:
+    """First and last date of the records, when the pipeline splits by a date column."""
+    if config.split.method != "time" or config.split.column not in records.columns:
+        return None
+    dates = records[config.split.column]
+    return f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
+
+
+def write_figures(
+    config: PipelineConfig, estimator: Any, y_test: np.ndarray, p_test: np.ndarray, folder: Path
+) -> dict[str, str]:
+    """The card's plots and the shape-function table, written into ``folder``; returns
+    {kind: file name}."""
+    from riskkit.reports.plots import calibration_plot, shape_function_plots
+
+    files = {"calibration": "calibration.png"}
+    calibration_plot(y_test, p_test, folder / files["calibration"], title="Test split")
+    additive = getattr(estimator, "estimator_", estimator)
+    if getattr(additive, "shape_functions_", None):
+        registry = default_registry()
+        labels = {name: registry[name].labels.en for name in additive.shape_functions_}
+        files["shapes"] = "shape_functions.png"
+        shape_function_plots(additive.shape_functions_, labels, folder / files["shapes"])
+        files["shape_table"] = "shape_functions.csv"
+        additive.shape_function_table().to_csv(folder / files["shape_table"], index=False)
+    return files
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by None, so it is valid JSON."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def data_hash(frame: pd.DataFrame) -> str:
@@ -89,6 +155,7 @@ def train(
     data: str | Path | None = None,
     models_dir: str | Path = "models",
     progress: Progress | None = None,
+    show_progress: bool = True,
 ) -> TrainResult:
     """Train, evaluate, register and document one model.
 
@@ -102,6 +169,8 @@ def train(
         Where ``<model name>/v<version>/`` (metrics, card, rejects) is written.
     progress : callable, optional
         Receives one line per step.
+    show_progress : bool
+        Show a progress bar during tuning.
 
     Returns
     -------
@@ -114,10 +183,12 @@ def train(
         too few valid records to split). Invalid rows alone do not stop training: they are
         written to ``rejects.csv`` beside the metrics and counted.
     """
-    from sklearn.metrics import brier_score_loss, roc_auc_score
-
     from riskkit import tracking
     from riskkit.data.io import write_records
+    from riskkit.estimators.bands import decision_threshold
+    from riskkit.training.evaluation import evaluate
+    from riskkit.training.promotion import decide_promotion
+    from riskkit.training.tuning import tune
 
     say = progress or (lambda _line: None)
     say(f"reading records for pipeline {config.name!r}")
@@ -141,18 +212,57 @@ def train(
     X_test = records.loc[test_index, config.features.use]
     y_train = records.loc[train_index, target].astype("int64").to_numpy()
     y_test = records.loc[test_index, target].astype("int64").to_numpy()
+
+    if config.tuning.grid:
+        say(f"tuning {len(config.tuning.grid)} setting(s) by {config.tuning.cv}-fold CV")
+    tuning = tune(
+        config,
+        X_train,
+        y_train,
+        build=lambda overrides: build_estimator(config, overrides),
+        show_progress=show_progress,
+    )
+    if tuning.best_params:
+        say(f"chosen settings: {tuning.best_params}")
     say(f"fitting the additive boosted model on {len(X_train)} records")
-    estimator = build_estimator(config).fit(X_train, y_train)
+    estimator = build_model(config, tuning.best_params).fit(X_train, y_train)
+    if isinstance(estimator, CalibratedAdditiveClassifier):
+        say(f"calibration: {estimator.method_} (cross-validated log-loss {estimator.cv_log_loss_})")
     p_test = estimator.predict_proba(X_test)[:, 1]
     p_train = estimator.predict_proba(X_train)[:, 1]
+    present = [a for a in config.sensitive.attributes if a in records.columns]
+    thresholds = config.band_thresholds()
+    evaluation = evaluate(
+        y_test,
+        p_test,
+        sensitive=records.loc[test_index, present] if present else None,
+        threshold=decision_threshold(thresholds) if len(thresholds) > 1 else 0.5,
+        minimum_group_size=config.sensitive.minimum_group_size,
+        seed=config.split.seed,
+    )
+    from riskkit.metrics import auc
+
     metrics = {
-        "test_auc": float(roc_auc_score(y_test, p_test)),
-        "test_brier": float(brier_score_loss(y_test, p_test)),
-        "train_auc": float(roc_auc_score(y_train, p_train)),
-        "test_base_rate": float(y_test.mean()),
+        **evaluation.flat_metrics(),
+        "train_auc": auc(y_train, p_train),
         "reference_probability": float(estimator.reference_probability_),
     }
-    say(f"test AUC {metrics['test_auc']:.3f}, Brier {metrics['test_brier']:.3f}")
+    say(
+        f"test AUC {metrics['test_auc']:.3f} ({metrics['test_auc_low']:.3f}-"
+        f"{metrics['test_auc_high']:.3f}), Brier {metrics['test_brier']:.4f}, "
+        f"ECE {metrics['test_ece']:.3f}"
+    )
+    champion = tracking.champion(config.tracking.model_name)
+    decision = decide_promotion(
+        metrics,
+        config.promotion,
+        champion_metrics=None if champion is None else champion.metrics,
+        champion_version=None if champion is None else champion.version,
+    )
+    say(decision.summary())
+
+    staging = Path(tempfile.mkdtemp(prefix="riskkit-train-"))
+    figures = write_figures(config, estimator, y_test, p_test, staging)
 
     say(f"logging the run and registering model {config.tracking.model_name!r} in MLflow")
     bundle = tracking.ModelBundle(estimator=estimator, config=config)
@@ -171,12 +281,25 @@ def train(
         "n_train": len(X_train),
         "n_test": len(X_test),
         "n_rejected": len(validation.rejects),
+        "calibration": config.calibration.method,
+        **{f"tuned.{k}": v for k, v in tuning.best_params.items()},
     }
-    registered = tracking.log_and_register(bundle, params=params, metrics=metrics, tags=tags)
+    registered = tracking.log_and_register(
+        bundle,
+        params=params,
+        metrics=metrics,
+        tags=tags,
+        artifacts={name: staging / file for name, file in figures.items()},
+        promote=decision.promoted,
+        version_tags={"promotion": decision.summary()},
+    )
 
     out_dir = Path(models_dir) / registered.name / f"v{registered.version}"
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
+    for name, file in figures.items():
+        files[name] = Path(shutil.move(str(staging / file), out_dir / file))
+    shutil.rmtree(staging, ignore_errors=True)
     summary = {
         "model": registered.name,
         "version": registered.version,
@@ -186,7 +309,9 @@ def train(
         "run_id": registered.run_id,
         "tracking_uri": registered.tracking_uri,
         "data_source": loaded.source,
+        "data_period": data_period(records, config),
         "data_sha256": hash_of_data,
+        "figures": {k: v for k, v in figures.items() if k in ("calibration", "shapes")},
         "records": {
             "read": validation.n_input,
             "valid": len(records),
@@ -195,20 +320,43 @@ def train(
             "test": len(X_test),
         },
         "metrics": metrics,
+        "intervals": {name: e.to_dict() for name, e in evaluation.overall.items()},
+        "groups": evaluation.groups,
+        "group_gaps": evaluation.group_gaps,
+        "tuning": {"best": tuning.best_params, "candidates": tuning.candidates},
+        "calibration": {
+            "method": getattr(estimator, "method_", "none"),
+            "cv_log_loss": getattr(estimator, "cv_log_loss_", {}),
+        },
+        "promotion": {
+            "promoted": decision.promoted,
+            "reasons": list(decision.reasons),
+            "summary": decision.summary(),
+            "champion_before": None if champion is None else champion.version,
+        },
     }
     files["metrics"] = out_dir / "metrics.json"
-    files["metrics"].write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    files["metrics"].write_text(json.dumps(json_safe(summary), indent=2), encoding="utf-8")
     if len(validation.rejects):
         files["rejects"] = write_records(validation.rejects, out_dir / "rejects.csv")
-    from riskkit.reports.model_card import render_model_card
+    from riskkit.reports.model_card import render_model_card, render_model_card_html
 
+    card = render_model_card(config, estimator, summary)
     files["card"] = out_dir / "model_card.md"
-    files["card"].write_text(render_model_card(config, estimator, summary), encoding="utf-8")
+    files["card"].write_text(card, encoding="utf-8")
+    files["card_html"] = out_dir / "model_card.html"
+    files["card_html"].write_text(
+        render_model_card_html(card, title=f"{registered.name} v{registered.version}"),
+        encoding="utf-8",
+    )
+    tracking.attach_files(registered.run_id, [files["card"], files["card_html"], files["metrics"]])
     say(f"model {registered.name} v{registered.version} registered; card in {out_dir}")
     return TrainResult(
         model_name=registered.name,
         version=registered.version,
         alias=registered.alias,
+        promoted=decision.promoted,
+        promotion=decision.summary(),
         metrics=metrics,
         run_id=registered.run_id,
         tracking_uri=registered.tracking_uri,
