@@ -31,8 +31,10 @@ format: $(INSTALLED)
 	$(BIN)/ruff format src tests benchmarks
 
 bench: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/lock.txt -e '.[dev,bench]'
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/synthetic_speed.py
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) demo_output mlflow.db mlruns .pytest_cache .mypy_cache .ruff_cache

@@ -125,7 +125,7 @@ def train_command(
         bool, typer.Option("--json", help="End with one JSON line describing the result.")
     ] = False,
 ) -> None:
-    """Train, evaluate and register a model; move the 'champion' alias to it."""
+    """Train, calibrate, evaluate and register a model; 'champion' moves if the gates pass."""
     from riskkit.config import load_pipeline
     from riskkit.errors import RiskkitError
     from riskkit.training.pipeline import train
@@ -145,6 +145,34 @@ def train_command(
             f"test AUC {result.metrics['test_auc']:.3f}, Brier {result.metrics['test_brier']:.4f}; "
             f"card: {result.files['card']}"
         )
+
+
+@app.command("compare")
+def compare_command(
+    pipeline: Annotated[Path, typer.Argument(help="Pipeline TOML.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Records file to use instead of the pipeline's source.")
+    ] = None,
+    resamples: Annotated[int, typer.Option(min=20, help="Bootstrap resamples.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Compare additive, scorecard, logistic and unrestricted LightGBM models on one split.
+
+    Shows what interpretability costs, with bootstrap intervals.
+    """
+    from riskkit.config import load_pipeline
+    from riskkit.errors import RiskkitError
+    from riskkit.training.compare import compare_models, render_comparison
+
+    try:
+        config = load_pipeline(pipeline)
+        comparison = compare_models(config, data, progress=_say, n_resamples=resamples)
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    if as_json:
+        typer.echo(json.dumps(comparison.to_dict()))
+    else:
+        typer.echo(render_comparison(comparison))
 
 
 @app.command("score")

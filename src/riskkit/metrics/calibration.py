@@ -57,7 +57,8 @@ _DIVERGED: Final = 1e6
 
 
 class CalibrationFit(NamedTuple):
-    """Coefficients of the logistic recalibration ``logit P(y=1) = intercept + slope * logit(p)``."""
+    """Coefficients of the logistic recalibration
+    ``logit P(y=1) = intercept + slope * logit(p)``."""
 
     slope: float
     intercept: float

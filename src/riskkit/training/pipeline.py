@@ -132,6 +132,54 @@ def write_figures(
     return files
 
 
+def interpretability_cost(
+    config: PipelineConfig,
+    estimator: Any,
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_test: pd.DataFrame,
+    y_test: np.ndarray,
+    p_test: np.ndarray,
+    folder: Path,
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Test AUC and Brier of the model, its points scorecard, a logistic baseline and an
+    unrestricted LightGBM fitted on the same training part; the printable scorecard is written
+    into ``folder`` (one page per language)."""
+    from riskkit.estimators.scorecard import PointsScorecard
+    from riskkit.metrics import auc, brier
+    from riskkit.reports.scorecard_report import render_scorecard_html
+    from riskkit.training.compare import fit_model_kinds
+
+    def scores(p: np.ndarray) -> dict[str, float]:
+        return {"auc": auc(y_test, p), "brier": brier(y_test, p)}
+
+    comparison = {"additive": scores(p_test)}
+    scorecard: dict[str, Any] = {"files": {}}
+    additive = getattr(estimator, "estimator_", estimator)
+    if getattr(additive, "shape_functions_", None):
+        card = PointsScorecard.from_additive(additive)
+        comparison["scorecard"] = scores(card.predict_proba(X_test)[:, 1])
+        for language in ("es", "pt", "en"):
+            name = f"scorecard.{language}.html"
+            (folder / name).write_text(
+                render_scorecard_html(card, language=language), encoding="utf-8"
+            )
+            scorecard["files"][f"scorecard_{language}"] = name
+        scorecard.update(
+            {
+                "file": "scorecard.es.html (also .pt and .en)",
+                **comparison["scorecard"],
+                "auc_loss": comparison["additive"]["auc"]
+                - comparison["scorecard"]["auc"],
+            }
+        )
+    for kind, fitted in fit_model_kinds(
+        config, X_train, y_train, kinds=("logistic", "lightgbm")
+    ).items():
+        comparison[kind] = scores(fitted.predict_probability(X_test))
+    return comparison, scorecard
+
+
 def json_safe(value: Any) -> Any:
     """``value`` with NaN and infinities replaced by None, so it is valid JSON."""
     if isinstance(value, float):
@@ -263,6 +311,12 @@ def train(
 
     staging = Path(tempfile.mkdtemp(prefix="riskkit-train-"))
     figures = write_figures(config, estimator, y_test, p_test, staging)
+    say("fitting the logistic baseline and the unrestricted LightGBM reference")
+    comparison, scorecard = interpretability_cost(
+        config, estimator, X_train, y_train, X_test, y_test, p_test, staging
+    )
+    figures.update(scorecard.pop("files"))
+    metrics.update({f"{kind}_test_auc": values["auc"] for kind, values in comparison.items()})
 
     say(f"logging the run and registering model {config.tracking.model_name!r} in MLflow")
     bundle = tracking.ModelBundle(estimator=estimator, config=config)
@@ -312,6 +366,8 @@ def train(
         "data_period": data_period(records, config),
         "data_sha256": hash_of_data,
         "figures": {k: v for k, v in figures.items() if k in ("calibration", "shapes")},
+        "comparison": comparison,
+        "scorecard": scorecard,
         "records": {
             "read": validation.n_input,
             "valid": len(records),
