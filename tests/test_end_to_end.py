@@ -305,3 +305,71 @@ def test_pyfunc_returns_contributions(trained: dict[str, object], in_workspace: 
     np.testing.assert_allclose(
         points, expected - model.bundle.estimator.reference_probability_, atol=1e-12
     )
+
+
+def test_card_ships_plots_scorecard_and_interpretability_cost(
+    trained: dict[str, object], workspace: Path
+) -> None:
+    out = workspace / "models" / "recidivism" / "v1"
+    for name in (
+        "model_card.html",
+        "calibration.png",
+        "shape_functions.png",
+        "shape_functions.csv",
+        "scorecard.es.html",
+        "scorecard.pt.html",
+        "scorecard.en.html",
+    ):
+        assert (out / name).is_file(), name
+    saved = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert set(saved["comparison"]) == {"additive", "scorecard", "logistic", "lightgbm"}
+    assert (
+        saved["intervals"]["auc"]["low"]
+        < saved["intervals"]["auc"]["value"]
+        < saved["intervals"]["auc"]["high"]
+    )
+    assert saved["calibration"]["method"] in ("platt", "isotonic")
+    card = (out / "model_card.md").read_text(encoding="utf-8")
+    assert "## What interpretability costs" in card
+    assert "### By group (test split)" in card
+    assert "![calibration plot](calibration.png)" in card
+
+
+def test_retraining_is_deterministic_and_a_worse_model_is_not_promoted(
+    trained: dict[str, object], in_workspace: Path
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    again = runner.invoke(
+        app, ["train", "pipeline.toml", "--data", "train.csv", "--json"], catch_exceptions=False
+    )
+    assert again.exit_code == 0, again.output
+    second = json.loads(again.stdout.strip().splitlines()[-1])
+    assert second["version"] == 2
+    assert second["metrics"] == trained["metrics"]  # same config, data and seed
+    assert second["promoted"] is True
+
+    text = (in_workspace / "pipeline.toml").read_text(encoding="utf-8")
+    start, end = text.index("use = ["), text.index("]", text.index("use = ["))
+    worse = text[:start] + 'use = ["sentence_months", "pretrial_months"]' + text[end + 1 :]
+    (in_workspace / "worse.toml").write_text(worse, encoding="utf-8")
+    result = runner.invoke(
+        app, ["train", "worse.toml", "--data", "train.csv", "--json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    third = json.loads(result.stdout.strip().splitlines()[-1])
+    assert third["version"] == 3
+    assert third["promoted"] is False
+    assert third["alias"] is None
+    assert (
+        "below the champion's (v2)" in third["promotion"]
+        or "below promotion.min_auc" in third["promotion"]
+    )
+    client = MlflowClient()
+    assert int(client.get_model_version_by_alias("recidivism", "champion").version) == 2
+    assert client.get_model_version("recidivism", "3").tags["promotion"] == third["promotion"]
+    saved = json.loads(
+        (in_workspace / "models" / "recidivism" / "v3" / "metrics.json").read_text(encoding="utf-8")
+    )
+    assert saved["promotion"]["promoted"] is False
+    assert saved["promotion"]["reasons"]

@@ -70,8 +70,10 @@ def run_demo(
         models_dir=workdir / "models",
         progress=lambda line: say("      " + line),
     )
-    outputs["model card"] = result.files["card"]
+    outputs["model card"] = result.files["card_html"]
     outputs["model metrics"] = result.files["metrics"]
+    if f"scorecard_{language}" in result.files:
+        outputs["printable points scorecard"] = result.files[f"scorecard_{language}"]
     if result.promoted:
         reference = f"{result.model_name}@champion"
     else:
