@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from riskkit.errors import RiskkitError
 from riskkit.estimators.additive import AdditiveBoostedClassifier, validate_target
 from riskkit.explain.points import probability_points
+from riskkit.metrics.calibration import log_loss
 
 CalibrationMethod = Literal["auto", "platt", "isotonic"]
 # No one is certain to re-offend or not: isotonic steps are kept inside this band.
@@ -29,12 +30,6 @@ PROBABILITY_FLOOR = 1e-4
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     out: np.ndarray = 0.5 * (1.0 + np.tanh(0.5 * x))
     return out
-
-
-def log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    """Mean negative log-likelihood with probabilities clipped to [1e-15, 1 - 1e-15]."""
-    p = np.clip(p, 1e-15, 1 - 1e-15)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
 class Calibrator:

@@ -24,13 +24,13 @@ class TuningResult:
 
 def _score(metric: str, y: np.ndarray, p: np.ndarray) -> float:
     from riskkit.metrics import auc, brier
+    from riskkit.metrics.calibration import log_loss
 
     if metric == "auc":
         return -auc(y, p)  # lower is better for every metric here
     if metric == "brier":
         return brier(y, p)
-    p = np.clip(p, 1e-15, 1 - 1e-15)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+    return log_loss(y, p)
 
 
 def tune(
