@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from riskkit.config import PipelineConfig, load_pipeline
+from riskkit.data.synthetic import generate_population
 from riskkit.errors import DataValidationError, RiskkitError
 from riskkit.training.compare import (
     METRIC_NAMES,
@@ -114,7 +115,7 @@ def test_render_comparison_is_a_plain_text_table(comparison: ModelComparison) ->
 
 
 def test_compare_is_reproducible() -> None:
-    config = small_config(rows=1500)
+    config = small_config(rows=1000)
     first = compare_models(config, n_resamples=20, n_jobs=1)
     second = compare_models(config, n_resamples=20, n_jobs=1)
     assert (
@@ -130,6 +131,27 @@ def test_pairwise_interactions_leave_the_scorecard_out() -> None:
     assert "scorecard" not in result.models
     assert any("scorecard" in note for note in result.notes)
     assert "Note: no scorecard" in render_comparison(result)
+
+
+def test_additive_is_fitted_as_train_fits_it() -> None:
+    from riskkit.estimators.additive import AdditiveBoostedClassifier
+    from riskkit.estimators.calibration import CalibratedAdditiveClassifier
+    from riskkit.estimators.scorecard import PointsScorecard
+
+    config = small_config(rows=1000)
+    frame = generate_population(1000, seed=9)
+    X = frame[config.features.use].astype(
+        {c: "float64" for c in config.features.use if frame[c].dtype.kind in "iub"}
+    )
+    y = frame[config.target.column].to_numpy()
+    trained = fit_model_kinds(config, X, y, kinds=["additive", "scorecard"], n_jobs=1)
+    assert isinstance(trained["additive"].estimator, CalibratedAdditiveClassifier)
+    card = trained["scorecard"].estimator
+    assert isinstance(card, PointsScorecard)
+    assert card.additive_ is trained["additive"].estimator.estimator_
+    plain = fit_model_kinds(config, X, y, kinds=["additive"], as_trained=False, n_jobs=1)
+    assert type(plain["additive"].estimator) is AdditiveBoostedClassifier
+    assert list(plain) == ["additive"]
 
 
 def test_evaluate_predictions_pairs_the_resamples() -> None:
@@ -175,8 +197,6 @@ def test_comparison_without_lightgbm_has_no_cost() -> None:
 
 def test_records_with_one_outcome_are_refused(tmp_path: Path) -> None:
     config = load_pipeline(ROOT / "pipelines" / "recidivism.toml")
-    from riskkit.data.synthetic import generate_population
-
     frame = generate_population(200, seed=3)
     frame["rearrest_24m"] = 0
     path = tmp_path / "records.csv"

@@ -11,9 +11,11 @@ the additive model (what each alternative gains or loses) get paired intervals t
 The four kinds (:data:`MODEL_KINDS`):
 
 ``additive``
-    The pipeline's own model (:func:`riskkit.training.pipeline.build_estimator`).
+    The pipeline's own model, fitted as :func:`riskkit.training.pipeline.train` fits it: the
+    ``[tuning]`` grid searched by cross-validation on the training part (when it has one), then
+    the additive boosted model with the chosen settings, calibrated as ``[calibration]`` says.
 ``scorecard``
-    Integer points per bin, rounded from the fitted additive model
+    Integer points per bin, rounded from the fitted additive model before calibration
     (``PointsScorecard.from_additive``, 20 points to double the odds); its fit time is the
     rounding only.
 ``logistic``
@@ -93,7 +95,7 @@ _LABELS: Final[Mapping[str, str]] = {
     "calibration_slope": "slope",
 }
 DESCRIPTIONS: Final[Mapping[str, str]] = {
-    "additive": "additive boosted model (the pipeline's model)",
+    "additive": "additive boosted model, as the pipeline trains it (tuning, calibration)",
     "scorecard": "integer points scorecard rounded from the additive model (PDO 20)",
     "logistic": "L2 logistic regression (one-hot, median-imputed, standardised)",
     "lightgbm": "unrestricted LightGBM (tuned on an inner hold-out)",
@@ -272,6 +274,7 @@ def fit_model_kinds(
     *,
     kinds: Sequence[str] = MODEL_KINDS,
     n_jobs: int | None = None,
+    as_trained: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, FittedModel]:
     """Fit each kind of model on ``X`` and ``y`` the way :func:`compare_models` does.
@@ -288,8 +291,13 @@ def fit_model_kinds(
         Which of :data:`MODEL_KINDS` to fit; the scorecard needs the additive model and fits it
         when it is not asked for.
     n_jobs : int, optional
-        Threads for the additive model and LightGBM; the additive model's own setting when
+        Threads for the additive model and LightGBM; the pipeline's ``model.n_jobs`` when
         omitted.
+    as_trained : bool, default True
+        Fit the additive model as ``train`` does (the ``[tuning]`` grid, then calibration as
+        ``[calibration]`` says; its fit time covers both). False fits the plain
+        :class:`~riskkit.estimators.additive.AdditiveBoostedClassifier` with the ``[model]``
+        settings, uncalibrated.
     progress : callable, optional
         Receives one line per model.
 
@@ -308,21 +316,23 @@ def fit_model_kinds(
     if unknown:
         raise RiskkitError(f"unknown model kind(s) {unknown}; the kinds are {list(MODEL_KINDS)}")
     say = progress or (lambda _line: None)
+    if n_jobs is not None:
+        config = config.model_copy(
+            update={"model": config.model.model_copy(update={"n_jobs": n_jobs})}
+        )
+    threads = config.model.n_jobs
     y_array = np.asarray(y).astype(np.int64)
     fitted: dict[str, FittedModel] = {}
+    model: Any = None
     additive: AdditiveBoostedClassifier | None = None
     additive_seconds = 0.0
     if "additive" in kinds or "scorecard" in kinds:
-        estimator = build_estimator(config)
-        if n_jobs is not None:
-            estimator.set_params(n_jobs=n_jobs)
         say(f"fitting the additive boosted model on {len(X)} records")
-        additive, additive_seconds = _timed(estimator.fit, X, y_array)
-    threads = int(build_estimator(config).n_jobs if n_jobs is None else n_jobs)
+        model, additive_seconds = _timed(_fit_additive, config, X, y_array, as_trained)
+        additive = getattr(model, "estimator_", model)
     for kind in kinds:
         if kind == "additive":
-            assert additive is not None
-            fitted[kind] = FittedModel(kind, additive, additive_seconds)
+            fitted[kind] = FittedModel(kind, model, additive_seconds)
         elif kind == "scorecard":
             if config.features.interactions:
                 say(
@@ -349,6 +359,23 @@ def fit_model_kinds(
             model, seconds = _timed(reference.fit, X, y_array)
             fitted[kind] = FittedModel(kind, model, seconds)
     return fitted
+
+
+def _fit_additive(config: PipelineConfig, X: pd.DataFrame, y: np.ndarray, as_trained: bool) -> Any:
+    """The additive model fitted as ``train`` fits it, or plain (see :func:`fit_model_kinds`)."""
+    if not as_trained:
+        return build_estimator(config).fit(X, y)
+    from riskkit.training.pipeline import build_model
+    from riskkit.training.tuning import tune
+
+    tuning = tune(
+        config,
+        X,
+        y,
+        build=lambda overrides: build_estimator(config, overrides),
+        show_progress=False,
+    )
+    return build_model(config, tuning.best_params).fit(X, y)
 
 
 def evaluate_predictions(
@@ -449,7 +476,7 @@ def compare_models(
     n_resamples : int, default 200
         Bootstrap resamples of the test part for the intervals.
     n_jobs : int, optional
-        Threads for the additive model and LightGBM; the additive model's own setting when
+        Threads for the additive model and LightGBM; the pipeline's ``model.n_jobs`` when
         omitted.
     seed : int, default 0
         Seed of the bootstrap.
