@@ -169,8 +169,7 @@ def interpretability_cost(
             {
                 "file": "scorecard.es.html (also .pt and .en)",
                 **comparison["scorecard"],
-                "auc_loss": comparison["additive"]["auc"]
-                - comparison["scorecard"]["auc"],
+                "auc_loss": comparison["additive"]["auc"] - comparison["scorecard"]["auc"],
             }
         )
     for kind, fitted in fit_model_kinds(
