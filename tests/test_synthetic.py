@@ -241,7 +241,9 @@ def test_detection_probability_above_one_is_refused() -> None:
 
 
 def test_settings_are_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(
+        dataclasses.FrozenInstanceError, match=r"cannot assign to field 'policing_ratio'"
+    ):
         SyntheticSettings().policing_ratio = 2.0  # type: ignore[misc]
 
 

@@ -39,8 +39,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskkit.config import PipelineConfig
-from riskkit.data.sources import load_records
-from riskkit.errors import DataValidationError, RiskkitError, ValidationProblem
+from riskkit.errors import RiskkitError
 from riskkit.estimators.additive import AdditiveBoostedClassifier
 from riskkit.estimators.reference import LogisticBaseline, ReferenceLightGBM
 from riskkit.metrics.calibration import (
@@ -50,7 +49,7 @@ from riskkit.metrics.calibration import (
 )
 from riskkit.metrics.classification import auc, brier, percentile_interval
 from riskkit.training.pipeline import build_estimator
-from riskkit.training.split import split_records
+from riskkit.training.split import load_and_split
 
 __all__ = [
     "METRIC_NAMES",
@@ -492,27 +491,8 @@ def compare_models(
         records of each outcome, or a split part without both outcomes).
     """
     say = progress or (lambda _line: None)
-    say(f"reading records for pipeline {config.name!r}")
-    loaded = load_records(config, data, purpose="train")
-    validation = loaded.validation
-    if validation.file_problems:
-        raise DataValidationError(validation.problems, source=loaded.source)
-    say(validation.summary())
-    records = validation.valid
-    target = config.target.column
-    y_all = records[target].astype("int64").to_numpy()
-    counts = np.bincount(y_all, minlength=2)
-    if counts.min() < 2:
-        rule = (
-            f"comparing models needs at least 2 records of each class; found {counts[0]} zeros "
-            f"and {counts[1]} ones among {len(y_all)} valid records"
-        )
-        raise DataValidationError([ValidationProblem(None, target, None, rule)], loaded.source)
-    train_index, test_index = split_records(records, target, config.split)
-    X_train = records.loc[train_index, config.features.use]
-    X_test = records.loc[test_index, config.features.use]
-    y_train = records.loc[train_index, target].astype("int64").to_numpy()
-    y_test = records.loc[test_index, target].astype("int64").to_numpy()
+    split = load_and_split(config, data, say=say)
+    X_train, X_test, y_train, y_test = split.X_train, split.X_test, split.y_train, split.y_test
     fitted = fit_model_kinds(config, X_train, y_train, n_jobs=n_jobs, progress=say)
     notes: list[str] = []
     if "scorecard" not in fitted:
@@ -536,8 +516,8 @@ def compare_models(
     }
     return ModelComparison(
         pipeline=config.name,
-        target=target,
-        source=loaded.source,
+        target=config.target.column,
+        source=split.loaded.source,
         split=config.split.method,
         n_train=len(X_train),
         n_test=len(X_test),

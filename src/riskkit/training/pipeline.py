@@ -18,12 +18,10 @@ import numpy as np
 import pandas as pd
 
 from riskkit.config import PipelineConfig
-from riskkit.data.sources import load_records
-from riskkit.errors import DataValidationError, ValidationProblem
 from riskkit.estimators.additive import AdditiveBoostedClassifier
 from riskkit.estimators.calibration import CalibratedAdditiveClassifier
 from riskkit.features.registry import default_registry
-from riskkit.training.split import split_records
+from riskkit.training.split import load_and_split
 
 Progress = Callable[[str], None]
 
@@ -238,27 +236,11 @@ def train(
     from riskkit.training.tuning import tune
 
     say = progress or (lambda _line: None)
-    say(f"reading records for pipeline {config.name!r}")
-    loaded = load_records(config, data, purpose="train")
-    validation = loaded.validation
-    if validation.file_problems:
-        raise DataValidationError(validation.problems, source=loaded.source)
-    say(validation.summary())
-    records = validation.valid
+    split = load_and_split(config, data, say=say)
+    loaded, validation, records = split.loaded, split.loaded.validation, split.records
     target = config.target.column
-    y = records[target].astype("int64").to_numpy()
-    counts = np.bincount(y, minlength=2)
-    if counts.min() < 2:
-        rule = (
-            f"training needs at least 2 records of each class; found {counts[0]} zeros and "
-            f"{counts[1]} ones among {len(y)} valid records"
-        )
-        raise DataValidationError([ValidationProblem(None, target, None, rule)], loaded.source)
-    train_index, test_index = split_records(records, target, config.split)
-    X_train = records.loc[train_index, config.features.use]
-    X_test = records.loc[test_index, config.features.use]
-    y_train = records.loc[train_index, target].astype("int64").to_numpy()
-    y_test = records.loc[test_index, target].astype("int64").to_numpy()
+    X_train, X_test, y_train, y_test = split.X_train, split.X_test, split.y_train, split.y_test
+    test_index = split.test_index
 
     if config.tuning.grid:
         say(f"tuning {len(config.tuning.grid)} setting(s) by {config.tuning.cv}-fold CV")

@@ -2,11 +2,74 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from riskkit.config import SplitConfig
+from riskkit.config import PipelineConfig, SplitConfig
+from riskkit.data.sources import LoadedRecords, load_records
 from riskkit.errors import DataValidationError, ValidationProblem
+
+
+@dataclass(frozen=True)
+class SplitData:
+    """A pipeline's validated records, split into training and test parts."""
+
+    loaded: LoadedRecords
+    records: pd.DataFrame
+    train_index: pd.Index
+    test_index: pd.Index
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: np.ndarray
+    y_test: np.ndarray
+
+
+def load_and_split(
+    config: PipelineConfig,
+    data: str | Path | None = None,
+    *,
+    say: Callable[[str], None] = lambda _line: None,
+) -> SplitData:
+    """Read and validate the pipeline's records and split them as ``[split]`` says.
+
+    Raises
+    ------
+    DataValidationError
+        When the records cannot be used at all: a required column is missing, there are no
+        records, fewer than two of each outcome, or a part of the split lacks an outcome.
+        Invalid rows alone are not an error: they are in ``loaded.validation.rejects``.
+    """
+    say(f"reading records for pipeline {config.name!r}")
+    loaded = load_records(config, data, purpose="train")
+    validation = loaded.validation
+    if validation.file_problems:
+        raise DataValidationError(validation.problems, source=loaded.source)
+    say(validation.summary())
+    records = validation.valid
+    target = config.target.column
+    y = records[target].astype("int64").to_numpy()
+    counts = np.bincount(y, minlength=2)
+    if counts.min() < 2:
+        rule = (
+            f"a model needs at least 2 records of each class; found {counts[0]} zeros and "
+            f"{counts[1]} ones among {len(y)} valid records"
+        )
+        raise DataValidationError([ValidationProblem(None, target, None, rule)], loaded.source)
+    train_index, test_index = split_records(records, target, config.split)
+    return SplitData(
+        loaded=loaded,
+        records=records,
+        train_index=train_index,
+        test_index=test_index,
+        X_train=records.loc[train_index, config.features.use],
+        X_test=records.loc[test_index, config.features.use],
+        y_train=records.loc[train_index, target].astype("int64").to_numpy(),
+        y_test=records.loc[test_index, target].astype("int64").to_numpy(),
+    )
 
 
 def split_records(
