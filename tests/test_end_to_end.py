@@ -316,6 +316,7 @@ def test_card_ships_plots_scorecard_and_interpretability_cost(
         "calibration.png",
         "shape_functions.png",
         "shape_functions.csv",
+        "shape_functions.json",
         "scorecard.es.html",
         "scorecard.pt.html",
         "scorecard.en.html",

@@ -127,6 +127,17 @@ def write_figures(
         shape_function_plots(additive.shape_functions_, labels, folder / files["shapes"])
         files["shape_table"] = "shape_functions.csv"
         additive.shape_function_table().to_csv(folder / files["shape_table"], index=False)
+        files["shape_json"] = "shape_functions.json"
+        (folder / files["shape_json"]).write_text(
+            json.dumps(
+                {
+                    "intercept": additive.intercept_,
+                    "shape_functions": [s.to_dict() for s in additive.shape_functions_.values()],
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
     return files
 
 
