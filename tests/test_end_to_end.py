@@ -374,3 +374,22 @@ def test_retraining_is_deterministic_and_a_worse_model_is_not_promoted(
     )
     assert saved["promotion"]["promoted"] is False
     assert saved["promotion"]["reasons"]
+
+
+def test_group_metrics_include_calibration_with_intervals(
+    trained: dict[str, object], workspace: Path
+) -> None:
+    saved = json.loads(
+        (workspace / "models" / "recidivism" / "v1" / "metrics.json").read_text(encoding="utf-8")
+    )
+    judged = [g for g in saved["groups"] if not g["too_small"] and " × " not in g["attribute"]]
+    assert {g["attribute"] for g in judged} == {"sex", "ethnicity", "nationality"}
+    for group in judged:
+        for name in ("log_loss", "ece", "calibration_slope", "calibration_intercept"):
+            entry = group["metrics"][name]
+            assert entry["low"] <= entry["high"], (group["group"], name)
+        assert 0 <= group["metrics"]["ece"]["value"] < 0.5
+    card = (workspace / "models" / "recidivism" / "v1" / "model_card.md").read_text(
+        encoding="utf-8"
+    )
+    assert "| attribute | group | n | base rate | AUC | Brier | ECE | slope | FPR | FNR |" in card

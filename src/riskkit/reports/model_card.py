@@ -52,7 +52,8 @@ def _group_rows(groups: Sequence[Mapping[str, Any]]) -> list[str]:
         size = f"{group['n']}" + (" (too small to judge)" if group.get("too_small") else "")
         rows.append(
             f"| {group['attribute']} | {group['group']} | {size} | {cell('base_rate')} | "
-            f"{cell('auc')} | {cell('brier')} | {cell('fpr')} | {cell('fnr')} |"
+            f"{cell('auc')} | {cell('brier')} | {cell('ece')} | {cell('calibration_slope')} | "
+            f"{cell('fpr')} | {cell('fnr')} |"
         )
     return rows
 
@@ -168,8 +169,8 @@ def render_model_card(config: PipelineConfig, estimator: Any, summary: Mapping[s
         lines += [
             "",
             "### By group (test split)",
-            "| attribute | group | n | base rate | AUC | Brier | FPR | FNR |",
-            "|---|---|---|---|---|---|---|---|",
+            "| attribute | group | n | base rate | AUC | Brier | ECE | slope | FPR | FNR |",
+            "|---|---|---|---|---|---|---|---|---|---|",
             *_group_rows(groups),
             "",
             "FPR and FNR at the decision threshold (the lower edge of the highest band). "

@@ -131,6 +131,7 @@ def evaluate(
             seed=seed,
         ).to_dict()
         groups = report["groups"]
+        add_group_calibration(groups, y, p, sensitive.reset_index(drop=True), seed=seed)
         for summary in report["summary"]["attributes"]:
             value = summary.get("equalized_odds_difference")
             if value is not None and " × " not in summary["attribute"]:
@@ -146,6 +147,37 @@ def evaluate(
         max_group_gap=max(confident) if confident else float("nan"),
         group_gaps=gaps,
     )
+
+
+GROUP_CALIBRATION_METRICS = ("log_loss", "ece", "calibration_slope", "calibration_intercept")
+
+
+def add_group_calibration(
+    groups: list[dict[str, Any]],
+    y: np.ndarray,
+    p: np.ndarray,
+    sensitive: pd.DataFrame,
+    *,
+    n_resamples: int = 100,
+    seed: int = 0,
+) -> None:
+    """Add log-loss, ECE and calibration slope and intercept, with bootstrap intervals, to each
+    single-attribute group large enough to judge (in place)."""
+    functions = {k: v for k, v in metric_functions().items() if k in GROUP_CALIBRATION_METRICS}
+    for group in groups:
+        attribute = group["attribute"]
+        if group.get("too_small") or attribute not in sensitive.columns:
+            continue
+        values = sensitive[attribute].astype(object)
+        mask = (values.astype(str) == str(group["group"])).to_numpy()
+        if values.isna().any() and group["group"] == "(missing)":
+            mask = values.isna().to_numpy()
+        if not mask.any():
+            continue
+        estimates = bootstrap_estimates(
+            y[mask], p[mask], functions, n_resamples=n_resamples, seed=seed
+        )
+        group["metrics"].update({name: e.to_dict() for name, e in estimates.items()})
 
 
 def confident_gap(disparity: Mapping[str, Any]) -> float:
