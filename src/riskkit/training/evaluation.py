@@ -132,11 +132,12 @@ def evaluate(
         ).to_dict()
         groups = report["groups"]
         add_group_calibration(groups, y, p, sensitive.reset_index(drop=True), seed=seed)
+        single = set(report["attributes"])  # the intersection is summarised by its parts
         for summary in report["summary"]["attributes"]:
             value = summary.get("equalized_odds_difference")
-            if value is not None and " × " not in summary["attribute"]:
+            if value is not None and summary["attribute"] in single:
                 gaps[summary["attribute"]] = float(value)
-        confident = [confident_gap(d) for d in report["disparities"] if " × " not in d["attribute"]]
+        confident = [confident_gap(d) for d in report["disparities"] if d["attribute"] in single]
     else:
         confident = []
     return Evaluation(

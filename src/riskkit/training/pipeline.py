@@ -301,7 +301,9 @@ def train(
     )
     say(decision.summary())
 
-    staging = Path(tempfile.mkdtemp(prefix="riskkit-train-"))
+    # removed by its finaliser even when a later step fails
+    staging_dir = tempfile.TemporaryDirectory(prefix="riskkit-train-")
+    staging = Path(staging_dir.name)
     figures = write_figures(config, estimator, y_test, p_test, staging)
     say("fitting the logistic baseline and the unrestricted LightGBM reference")
     comparison, scorecard = interpretability_cost(
@@ -345,7 +347,7 @@ def train(
     files: dict[str, Path] = {}
     for name, file in figures.items():
         files[name] = Path(shutil.move(str(staging / file), out_dir / file))
-    shutil.rmtree(staging, ignore_errors=True)
+    staging_dir.cleanup()
     summary = {
         "model": registered.name,
         "version": registered.version,

@@ -12,6 +12,8 @@ import pandas as pd
 
 from riskkit.config import PipelineConfig
 
+_INTEGER = {"n_estimators", "max_leaves_per_tree", "min_child_samples"}
+
 
 @dataclass(frozen=True)
 class TuningResult:
@@ -91,6 +93,3 @@ def tune(
         candidate.pop("_loss")
     best_params = {k: best[k] for k in names}
     return TuningResult(best_params=best_params, metric=config.tuning.metric, candidates=candidates)
-
-
-_INTEGER = {"n_estimators", "max_leaves_per_tree", "min_child_samples"}
