@@ -331,3 +331,19 @@ def test_the_dataset_files_are_not_in_the_project() -> None:
         subfolders[:] = [d for d in subfolders if not d.startswith(".") and d != "node_modules"]
         found += [str(Path(folder) / f) for f in files if f in names]
     assert found == []
+
+
+def test_compas_charge_types_cover_every_row(compas: pd.DataFrame) -> None:
+    counts = compas["charge_type"].value_counts()
+    assert counts.sum() == len(compas)
+    # the counts the charge_types module docstring gives
+    assert counts.to_dict() == {
+        "violent": 1_985,
+        "drug": 1_162,
+        "property": 1_066,
+        "driving": 834,
+        "no_charge": 784,
+        "public_order": 199,
+        "other": 98,
+        "weapons": 44,
+    }

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskkit.data.charge_types import charge_types
 from riskkit.errors import DatasetNotFoundError, RiskkitError
 
 DATA_DIR_VARIABLE = "RISKKIT_DATA_DIR"
@@ -199,6 +200,8 @@ def load_compas(data_dir: Path | None = None, *, violent: bool = False) -> pd.Da
         Dates are parsed; day counts are nullable integers; ``decile_score`` is a nullable
         integer (the violent file's ``-1``, meaning no general score, becomes missing). Codes
         (``sex``, ``race``, ``c_charge_degree``, ``score_text``...) keep the source's spelling.
+        One column is added: ``charge_type``, the free-text ``c_charge_desc`` grouped into
+        eight types (:mod:`riskkit.data.charge_types`).
 
     Raises
     ------
@@ -231,6 +234,7 @@ def load_compas(data_dir: Path | None = None, *, violent: bool = False) -> pd.Da
         frame[column] = frame[column].astype("Int64")
     for column in COMPAS_DATE_COLUMNS:
         frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    frame["charge_type"] = charge_types(frame["c_charge_desc"])
     return frame
 
 

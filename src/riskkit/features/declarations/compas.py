@@ -7,6 +7,7 @@ its two race codes onto the same categories. Age, sex and prior record are reuse
 
 from __future__ import annotations
 
+from riskkit.data.charge_types import CHARGE_TYPES
 from riskkit.features.registry import Feature, Labels, NeedDomain, Outcome
 
 FEATURES: list[Feature] = [
@@ -100,6 +101,46 @@ FEATURES: list[Feature] = [
             "misdemeanour": Labels(es="delito menor", pt="contravenção", en="misdemeanour"),
         },
         description="Whether the charge that led to the assessment is a felony or a misdemeanour.",
+    ),
+    Feature(
+        name="charge_type",
+        kind="categorical",
+        labels=Labels(
+            es="Tipo de cargo actual",
+            pt="Tipo de acusação atual",
+            en="Type of the current charge",
+        ),
+        changeable=False,
+        domain=NeedDomain.CRIMINAL_HISTORY,
+        categories=CHARGE_TYPES,
+        category_labels={
+            "no_charge": Labels(
+                es="detención sin cargo", pt="prisão sem acusação", en="arrest with no charge"
+            ),
+            "violent": Labels(
+                es="delito contra las personas",
+                pt="crime contra a pessoa",
+                en="offence against a person",
+            ),
+            "property": Labels(
+                es="delito contra la propiedad",
+                pt="crime contra o patrimônio",
+                en="property offence",
+            ),
+            "weapons": Labels(es="armas", pt="armas", en="weapons offence"),
+            "drug": Labels(es="drogas", pt="drogas", en="drug offence"),
+            "driving": Labels(
+                es="conducción y tránsito", pt="direção e trânsito", en="driving offence"
+            ),
+            "public_order": Labels(
+                es="orden público y justicia",
+                pt="ordem pública e justiça",
+                en="public order or justice offence",
+            ),
+            "other": Labels(es="otro", pt="outro", en="other"),
+        },
+        description="The charge that led to the screening, grouped from the free-text "
+        "description into eight types (riskkit.data.charge_types).",
     ),
     Feature(
         name="compas_decile_score",
