@@ -63,6 +63,29 @@ class SensitiveConfig(_Section):
     minimum_group_size: Annotated[int, Field(ge=1)] = 30
 
 
+class AuditConfig(_Section):
+    """How ``riskkit audit`` judges this pipeline's model (see the fairness audit)."""
+
+    purpose: Literal["punitive", "assistive"] | None = Field(
+        default=None,
+        description="what the score is used for: 'punitive' (detention, supervision level: "
+        "false positives are the harm) or 'assistive' (access to programmes: false negatives "
+        "are the harm)",
+    )
+    reference_groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="reference group per sensitive attribute; default: the largest group",
+    )
+    threshold: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        default=None,
+        description="probability at or above which a person counts as flagged; default: the "
+        "lower edge of the highest band",
+    )
+    n_resamples: Annotated[int, Field(ge=50, le=100_000)] = 1000
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+    seed: int = 0
+
+
 class FeaturesConfig(_Section):
     """Model inputs, by registry name."""
 
@@ -195,6 +218,7 @@ class PipelineConfig(_Section):
     data: DataConfig
     target: TargetConfig
     sensitive: SensitiveConfig = SensitiveConfig()
+    audit: AuditConfig = AuditConfig()
     features: FeaturesConfig
     model: ModelConfig = ModelConfig()
     tuning: TuningConfig = TuningConfig()
@@ -216,6 +240,18 @@ class PipelineConfig(_Section):
         names = [b.name for b in self.bands]
         if len(set(names)) != len(names):
             raise ValueError(f"band names repeat: {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _audit_references_are_sensitive(self) -> PipelineConfig:
+        attributes = self.sensitive.attributes
+        known = [*attributes, *([" × ".join(attributes)] if len(attributes) > 1 else [])]
+        unknown = sorted(set(self.audit.reference_groups) - set(known))
+        if unknown:
+            raise ValueError(
+                f"[audit] reference_groups names {unknown}, which are not sensitive attributes; "
+                f"the attributes are {known} (set them in [sensitive] attributes)"
+            )
         return self
 
     def band_names(self) -> list[str]:
