@@ -67,16 +67,23 @@ def test_json_round_trip_with_schema_keys(report: AuditReport) -> None:
     data = report.to_dict()
     text = json.dumps(data, allow_nan=False)  # raises if any NaN was left in
     assert json.loads(text) == data
-    assert data["schema_version"] == "1"
-    for key in ("score", "threshold", "n", "overall", "groups", "disparities", "summary"):
+    assert data["schema_version"] == "2"
+    for key in ("score", "threshold", "n", "overall", "groups", "disparities", "summary", "flags"):
         assert key in data
     assert data["n"] == 163
+    assert data["lead_metric"] == "fpr"  # a punitive use leads with false positives
     group = data["groups"][0]
-    assert set(group) >= {"attribute", "group", "n", "too_small", "metrics"}
-    assert set(group["metrics"]["fpr"]) == {"value", "low", "high"}
-    assert {"attribute", "group", "reference", "metric", "difference", "ratio"} <= set(
-        data["disparities"][0]
+    assert set(group) >= {"attribute", "group", "n", "too_small", "fpr", "fnr", "auc"}
+    for metric in ("fpr", "fnr", "selection_rate", "auc"):
+        assert set(group[metric]) == {"value", "lo", "hi"}
+    disparity = data["disparities"][0]
+    assert {"attribute", "group", "reference", "metric", "difference", "ratio", "flagged"} <= set(
+        disparity
     )
+    assert set(disparity["ratio"]) == {"value", "lo", "hi"}
+    assert all(flag["flagged"] for flag in data["flags"])
+    intersection = [g for g in data["groups"] if g["attribute"] == "race × sex"]
+    assert intersection and all(" × " in g["group"] for g in intersection)
 
 
 def test_json_writes_nan_as_null() -> None:
@@ -91,9 +98,9 @@ def test_json_writes_nan_as_null() -> None:
     )
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
     y = next(g for g in data["groups"] if g["group"] == "y")
-    assert y["metrics"]["fpr"] == {"value": None, "low": None, "high": None}
+    assert y["fpr"] == {"value": None, "lo": None, "hi": None}
     gap = next(d for d in data["disparities"] if d["group"] == "y" and d["metric"] == "fpr")
-    assert gap["difference"] is None and gap["ratio"] is None
+    assert gap["difference"]["value"] is None and gap["ratio"]["value"] is None
 
 
 def test_write_audit_writes_json_with_metadata_and_html(
@@ -183,7 +190,7 @@ def test_html_from_json_matches_html_from_report(report: AuditReport) -> None:
 
 def test_html_refuses_unknown_schema(report: AuditReport) -> None:
     data = {**report.to_dict(), "schema_version": "99"}
-    with pytest.raises(RiskkitError, match=r"schema version '99'.*reads version '1'"):
+    with pytest.raises(RiskkitError, match=r"schema version '99'.*reads version '2'"):
         render_audit_html(data)
 
 

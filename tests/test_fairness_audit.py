@@ -137,15 +137,65 @@ def test_disparities_against_the_largest_group(report: AuditReport) -> None:
 def test_fairlearn_summaries_over_groups_large_enough(report: AuditReport) -> None:
     race = next(s for s in report.summary if s.attribute == "race")
     # Selection rates 0.42 and 0.74; FPR gap 0.3 and TPR gap 0.15, so equalized odds 0.3.
-    assert race.demographic_parity_difference == pytest.approx(0.32)
-    assert race.equalized_odds_difference == pytest.approx(0.3)
+    assert race.demographic_parity_difference.value == pytest.approx(0.32)
+    assert race.equalized_odds_difference.value == pytest.approx(0.3)
+    # TPR 0.75 (A) and 0.9 (B)
+    assert race.equal_opportunity_difference.value == pytest.approx(0.15)
     y_true, y_score, features = known_population()
     keep = (features["race"] != "C").to_numpy()
-    assert race.demographic_parity_difference == pytest.approx(
+    assert race.demographic_parity_difference.value == pytest.approx(
         demographic_parity_difference(
             y_true[keep], y_score[keep] >= THRESHOLD, sensitive_features=features["race"][keep]
         )
     )
+    for summary in (
+        race.demographic_parity_difference,
+        race.equalized_odds_difference,
+        race.equal_opportunity_difference,
+    ):
+        assert summary.low <= summary.value <= summary.high
+
+
+def test_flags_need_a_ratio_outside_range_and_an_interval_excluding_parity(
+    report: AuditReport,
+) -> None:
+    # B against A: FPR 0.5 vs 0.2 (ratio 2.5, a clear gap on 20 and 60 people) is flagged;
+    # FNR 0.1 vs 0.25 (ratio 0.4) too if its interval excludes 0; selection 0.74 vs 0.42 (1.76).
+    by_metric = {
+        d.metric: d
+        for d in report.disparities
+        if d.attribute == "race" and d.group == "B"
+    }
+    assert by_metric["fpr"].ratio == pytest.approx(2.5)
+    assert by_metric["fpr"].ratio_low <= 2.5 <= by_metric["fpr"].ratio_high
+    assert by_metric["fpr"].flagged
+    assert by_metric["fnr"].flagged == by_metric["fnr"].interval_excludes_parity
+    # Too small groups are never flagged, whatever their ratio.
+    assert not any(d.flagged for d in report.disparities if d.group == "C")
+    flagged = report.to_dict()["disparities"]
+    assert any(d["flagged"] and d["group"] == "B" and d["metric"] == "fpr" for d in flagged)
+
+
+def test_impossibility_judgements(report: AuditReport) -> None:
+    race = next(s for s in report.summary if s.attribute == "race")
+    # Base rates 0.4 (A) and 0.6 (B); FPR flagged, so error rates are not equal.
+    assert race.base_rates_differ is True
+    assert race.error_rates_equal is False
+
+
+def test_a_calibrated_score_cannot_equalise_error_rates_when_base_rates_differ() -> None:
+    # Each group's score equals its base rate: perfectly calibrated within groups, and so the
+    # threshold 0.5 selects nobody in A (FPR 0) and everybody in B (FPR 1).
+    y_true = np.array([1] * 200 + [0] * 800 + [1] * 600 + [0] * 400)
+    y_score = np.array([0.2] * 1000 + [0.6] * 1000)
+    group = np.array(["A"] * 1000 + ["B"] * 1000)
+    report = audit_predictions(
+        y_true, y_score, sensitive_features={"group": group}, threshold=0.5, n_resamples=200
+    )
+    summary = report.summary[0]
+    assert summary.base_rates_differ is True
+    assert summary.calibrated_within_groups is True
+    assert summary.error_rates_equal is False
 
 
 def test_given_reference_group() -> None:

@@ -7,12 +7,15 @@ attribute and, when there are two or more attributes, by their intersection. A g
 ``minimum_group_size`` is reported with ``too_small = true``, never dropped; a missing attribute
 value forms the explicit group ``"(missing)"``.
 
-JSON schema (``AuditReport.to_dict()``, ``schema_version`` "1")
+JSON schema (``AuditReport.to_dict()``, ``schema_version`` "2")
 ----------------------------------------------------------------
-Every number that is undefined (NaN) is written as ``null``.
+Every number that is undefined (NaN) is written as ``null``. An *estimate* is
+``{"value", "lo", "hi"}``: the point estimate and its percentile-bootstrap interval (``lo`` and
+``hi`` are ``null`` when intervals were not computed). Version 2 replaced version 1's nested
+``"metrics"`` objects and ``low``/``high`` keys.
 
 ``schema_version``
-    ``"1"``. Readers should refuse versions they do not know.
+    ``"2"``. Readers should refuse versions they do not know.
 ``score``
     Name of the audited score (e.g. ``"probability"``, ``"decile_score"``).
 ``score_is_probability``
@@ -23,47 +26,65 @@ Every number that is undefined (NaN) is written as ``null``.
 ``n``
     Number of people audited.
 ``minimum_group_size``
-    Groups with fewer people are flagged ``too_small``.
+    Groups with fewer people are flagged ``too_small`` ("too small to judge"): shown, never
+    dropped, never flagged.
 ``purpose``
-    ``"punitive"`` (false positives are the harm), ``"assistive"`` (false negatives are the
-    harm) or ``null`` (not stated).
+    ``"punitive"`` (detention, supervision level: false positives are the harm),
+    ``"assistive"`` (access to programmes: false negatives are the harm) or ``null``.
+``lead_metric``
+    ``"fpr"`` for a punitive use, ``"fnr"`` for an assistive one, ``null`` when not stated:
+    the error rate whose disparities the report leads with.
 ``attributes``
     Names of the sensitive attributes, in input order.
 ``intersection``
     Name of the intersectional attribute (the attribute names joined by ``" × "``), or ``null``
     with fewer than two attributes. Its group names join the attribute values the same way.
 ``metrics``
-    Names of the metrics computed, in display order. Possible names: ``base_rate`` (share with
-    the outcome), ``selection_rate`` (share selected), ``fpr`` (false positive rate: share of
-    people without the outcome who are selected), ``fnr`` (false negative rate: share of people
-    with the outcome who are not selected), ``precision`` (share of selected people with the
-    outcome), ``auc`` (area under the ROC curve), ``brier`` (Brier score), ``mean_score`` and
+    Names of the metrics computed, in display order: ``base_rate`` (share with the outcome),
+    ``selection_rate`` (share selected), ``fpr`` (false positive rate: share of people without
+    the outcome who are selected), ``fnr`` (false negative rate: share of people with the
+    outcome who are not selected), ``precision`` (share of selected people with the outcome),
+    ``auc`` (area under the ROC curve), ``brier`` (Brier score), ``mean_score`` and
     ``calibration_in_the_large`` (``mean_score - base_rate``).
 ``bootstrap``
-    ``{"n_resamples", "confidence", "seed"}`` of the percentile-bootstrap intervals, or ``null``
-    when intervals were not computed (then every ``low``/``high`` is ``null``).
+    ``{"n_resamples", "confidence", "seed"}`` of the intervals (people resampled within each
+    group), or ``null`` when intervals were not computed.
 ``overall``
-    ``{"n", "metrics"}`` for everybody; ``metrics`` maps each metric name to
-    ``{"value", "low", "high"}``.
+    ``{"n", METRIC: estimate, ...}`` for everybody.
 ``groups``
-    One object per group: ``{"attribute", "group", "n", "too_small", "is_reference",
-    "metrics"}``, ``metrics`` as in ``overall``. Groups of an attribute are consecutive.
+    One object per group: ``{"attribute", "group", "n", "too_small", "is_reference", METRIC:
+    estimate, ...}`` with one estimate per name in ``metrics`` (e.g. ``"fpr": {"value", "lo",
+    "hi"}``). Groups of an attribute are consecutive; the intersection's come last.
 ``disparities``
     One object per non-reference group and metric (``fpr``, ``fnr``, ``selection_rate``):
-    ``{"attribute", "group", "reference", "metric", "value", "reference_value", "difference",
-    "difference_low", "difference_high", "ratio", "too_small"}``. ``difference`` is
-    ``value - reference_value`` with its bootstrap interval (groups resampled independently);
-    ``ratio`` is ``value / reference_value``; ``too_small`` is true when either group is too
-    small.
+    ``{"attribute", "group", "reference", "metric", "value", "reference_value", "difference":
+    estimate, "ratio": estimate, "too_small", "flagged"}``. ``difference`` is ``value -
+    reference_value`` and ``ratio`` is ``value / reference_value``, each with its bootstrap
+    interval. ``flagged`` is true when the ratio leaves [0.8, 1.25] **and** the interval of the
+    difference excludes 0, in groups that are not too small (aequitas's rule, plus the
+    interval).
+``flags``
+    The flagged disparities, the lead metric's first, then by the size of the difference.
 ``summary``
     ``{"attributes": [...]}``, one object per attribute (the intersection last):
     ``{"attribute", "reference_group", "reference_chosen_by"`` (``"given"`` or
     ``"largest"``)``, "n_groups", "groups_too_small", "groups_compared",
-    "demographic_parity_difference", "equalized_odds_difference", "largest_gaps"}``. The two
-    fairlearn summaries are computed over ``groups_compared``: the groups that are not too small
-    and contain people both with and without the outcome. ``largest_gaps`` maps ``fpr``,
-    ``fnr`` and ``selection_rate`` to the disparity object with the largest absolute difference
-    among groups that are not too small, or ``null``.
+    "demographic_parity_difference", "equalized_odds_difference",
+    "equal_opportunity_difference"`` (estimates; fairlearn's definitions over
+    ``groups_compared``: the groups that are not too small and contain people both with and
+    without the outcome)``, "largest_gaps", "base_rates_differ", "calibrated_within_groups",
+    "error_rates_equal"}``. ``largest_gaps`` maps ``fpr``, ``fnr`` and ``selection_rate`` to
+    the disparity with the largest absolute difference among groups that are not too small.
+    The last three are ``null`` without intervals: ``base_rates_differ`` (some group's base
+    rate differs from the reference's, interval excluding 0), ``calibrated_within_groups``
+    (every compared group's calibration in the large has an interval containing 0; ``null``
+    for a score that is not a probability) and ``error_rates_equal`` (no FPR or FNR
+    disparity flagged). When base rates differ, a score cannot be both calibrated within
+    groups and have equal error rates (Kleinberg et al. 2016; Chouldechova 2017).
+``calibration``
+    Observed outcome rate by score band, for everybody (``attribute`` and ``group``
+    ``"(overall)"``) and for each group of each single attribute: ``{"attribute", "group",
+    "band", "n", "mean_score", "observed": {"value", "lo", "hi"}}`` (Wilson interval).
 ``metadata``
     Only in the ``audit.json`` that :func:`riskkit.reports.audit_report.write_audit` writes:
     ``riskkit_version``, ``generated_at`` (unless the caller gave a date) and whatever the caller
@@ -76,6 +97,7 @@ import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -84,6 +106,7 @@ import pandas as pd
 from fairlearn.metrics import (
     MetricFrame,
     demographic_parity_difference,
+    equal_opportunity_difference,
     equalized_odds_difference,
 )
 
@@ -106,7 +129,7 @@ __all__ = [
     "audit_predictions",
 ]
 
-SCHEMA_VERSION: Final = "1"
+SCHEMA_VERSION: Final = "2"
 MISSING_GROUP: Final = "(missing)"
 INTERSECTION_SEPARATOR: Final = " × "
 GROUP_METRICS: Final = (
@@ -121,6 +144,11 @@ GROUP_METRICS: Final = (
     "calibration_in_the_large",
 )
 DISPARITY_METRICS: Final = ("fpr", "fnr", "selection_rate")
+#: A disparity ratio outside this range (and an interval that excludes parity) is flagged, as in
+#: aequitas and the US "four-fifths" rule.
+FLAG_RATIO_RANGE: Final = (0.8, 1.25)
+#: The error rate whose disparities matter most for each use of the score.
+LEAD_METRIC: Final = {"punitive": "fpr", "assistive": "fnr"}
 _PROBABILITY_ONLY: Final = frozenset({"brier", "calibration_in_the_large"})
 _SCORE_METRICS: Final = frozenset({"auc", "brier", "mean_score", "calibration_in_the_large"})
 _OVERALL: Final = "(overall)"
@@ -145,11 +173,11 @@ class MetricValue:
     high: float = math.nan
 
     def to_dict(self) -> dict[str, float | None]:
-        """``{"value", "low", "high"}`` with NaN as ``None``."""
+        """``{"value", "lo", "hi"}`` with NaN as ``None``."""
         return {
             "value": _json_number(self.value),
-            "low": _json_number(self.low),
-            "high": _json_number(self.high),
+            "lo": _json_number(self.low),
+            "hi": _json_number(self.high),
         }
 
 
@@ -172,7 +200,7 @@ class GroupMetrics:
             "n": self.n,
             "too_small": self.too_small,
             "is_reference": self.is_reference,
-            "metrics": {name: value.to_dict() for name, value in self.metrics.items()},
+            **{name: value.to_dict() for name, value in self.metrics.items()},
         }
 
 
@@ -191,6 +219,28 @@ class Disparity:
     difference_high: float
     ratio: float
     too_small: bool
+    ratio_low: float = math.nan
+    ratio_high: float = math.nan
+
+    @property
+    def interval_excludes_parity(self) -> bool:
+        """Whether the bootstrap interval of the difference excludes 0."""
+        return self.difference_low > 0 or self.difference_high < 0
+
+    @property
+    def flagged(self) -> bool:
+        """aequitas-style flag: the ratio leaves [0.8, 1.25] **and** the interval of the
+        difference excludes parity, in groups large enough to judge."""
+        outside = not math.isnan(self.ratio) and not (
+            FLAG_RATIO_RANGE[0] <= self.ratio <= FLAG_RATIO_RANGE[1]
+        )
+        # a reference value of 0 leaves the ratio undefined: judge by the difference alone
+        undefined_ratio = math.isnan(self.ratio) and self.reference_value == 0
+        return (
+            not self.too_small
+            and (outside or undefined_ratio)
+            and self.interval_excludes_parity
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The disparity's JSON object (see the module docstring)."""
@@ -201,11 +251,12 @@ class Disparity:
             "metric": self.metric,
             "value": _json_number(self.value),
             "reference_value": _json_number(self.reference_value),
-            "difference": _json_number(self.difference),
-            "difference_low": _json_number(self.difference_low),
-            "difference_high": _json_number(self.difference_high),
-            "ratio": _json_number(self.ratio),
+            "difference": MetricValue(
+                self.difference, self.difference_low, self.difference_high
+            ).to_dict(),
+            "ratio": MetricValue(self.ratio, self.ratio_low, self.ratio_high).to_dict(),
             "too_small": self.too_small,
+            "flagged": self.flagged,
         }
 
 
@@ -219,9 +270,13 @@ class AttributeSummary:
     n_groups: int
     groups_too_small: tuple[str, ...]
     groups_compared: tuple[str, ...]
-    demographic_parity_difference: float
-    equalized_odds_difference: float
+    demographic_parity_difference: MetricValue
+    equalized_odds_difference: MetricValue
+    equal_opportunity_difference: MetricValue
     largest_gaps: Mapping[str, Disparity | None]
+    base_rates_differ: bool | None = None
+    calibrated_within_groups: bool | None = None
+    error_rates_equal: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The attribute summary's JSON object (see the module docstring)."""
@@ -232,11 +287,45 @@ class AttributeSummary:
             "n_groups": self.n_groups,
             "groups_too_small": list(self.groups_too_small),
             "groups_compared": list(self.groups_compared),
-            "demographic_parity_difference": _json_number(self.demographic_parity_difference),
-            "equalized_odds_difference": _json_number(self.equalized_odds_difference),
+            "demographic_parity_difference": self.demographic_parity_difference.to_dict(),
+            "equalized_odds_difference": self.equalized_odds_difference.to_dict(),
+            "equal_opportunity_difference": self.equal_opportunity_difference.to_dict(),
+            "base_rates_differ": self.base_rates_differ,
+            "calibrated_within_groups": self.calibrated_within_groups,
+            "error_rates_equal": self.error_rates_equal,
             "largest_gaps": {
                 metric: None if gap is None else gap.to_dict()
                 for metric, gap in self.largest_gaps.items()
+            },
+        }
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    """Observed outcome rate against the score, for one group and one score band."""
+
+    attribute: str
+    group: str
+    band: str
+    n: int
+    mean_score: float
+    observed: float
+    observed_low: float
+    observed_high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"attribute", "group", "band", "n", "mean_score", "observed": {"value", "lo",
+        "hi"}}`` (Wilson interval for the observed rate)."""
+        return {
+            "attribute": self.attribute,
+            "group": self.group,
+            "band": self.band,
+            "n": self.n,
+            "mean_score": _json_number(self.mean_score),
+            "observed": {
+                "value": _json_number(self.observed),
+                "lo": _json_number(self.observed_low),
+                "hi": _json_number(self.observed_high),
             },
         }
 
@@ -268,6 +357,25 @@ class AuditReport:
     groups: tuple[GroupMetrics, ...]
     disparities: tuple[Disparity, ...]
     summary: tuple[AttributeSummary, ...] = field(default=())
+    calibration: tuple[CalibrationBin, ...] = field(default=())
+
+    @property
+    def lead_metric(self) -> str | None:
+        """The error rate whose disparities matter most for the stated purpose: ``"fpr"``
+        for a punitive use, ``"fnr"`` for an assistive one, ``None`` when not stated."""
+        return None if self.purpose is None else LEAD_METRIC[self.purpose]
+
+    @property
+    def flags(self) -> tuple[Disparity, ...]:
+        """Flagged disparities (see :attr:`Disparity.flagged`), the lead metric's first, then
+        by the size of the difference."""
+        lead = self.lead_metric
+        return tuple(
+            sorted(
+                (d for d in self.disparities if d.flagged),
+                key=lambda d: (d.metric != lead, -abs(d.difference)),
+            )
+        )
 
     def group(self, attribute: str, group: str) -> GroupMetrics:
         """The metrics of one group.
@@ -317,17 +425,20 @@ class AuditReport:
             "n": self.n,
             "minimum_group_size": self.minimum_group_size,
             "purpose": self.purpose,
+            "lead_metric": self.lead_metric,
             "attributes": list(self.attributes),
             "intersection": self.intersection,
             "metrics": list(self.metrics),
             "bootstrap": bootstrap,
             "overall": {
                 "n": self.overall.n,
-                "metrics": {k: v.to_dict() for k, v in self.overall.metrics.items()},
+                **{k: v.to_dict() for k, v in self.overall.metrics.items()},
             },
             "groups": [g.to_dict() for g in self.groups],
             "disparities": [d.to_dict() for d in self.disparities],
+            "flags": [d.to_dict() for d in self.flags],
             "summary": {"attributes": [s.to_dict() for s in self.summary]},
+            "calibration": [c.to_dict() for c in self.calibration],
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -517,6 +628,81 @@ def _ratio(value: float, reference: float) -> float:
     return value / reference
 
 
+def _wilson(successes: int, n: int, confidence: float) -> tuple[float, float]:
+    if n == 0:
+        return (math.nan, math.nan)
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    rate = successes / n
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _score_bins(
+    y_score: npt.NDArray[np.float64],
+    score_is_probability: bool,
+    score_bands: Sequence[tuple[str, float]] | None,
+) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Bin index of every score and the bins' labels.
+
+    Probabilities fall into ``score_bands`` (label, inclusive upper edge) when given, else into
+    ten equal-width bins; other scores into their distinct values when there are at most 20
+    (e.g. deciles), else into ten quantile bins.
+    """
+    if score_bands:
+        edges = np.array([upper for _, upper in score_bands], dtype=np.float64)
+        index = np.minimum(np.searchsorted(edges, y_score, side="left"), len(edges) - 1)
+        return index, [label for label, _ in score_bands]
+    if score_is_probability:
+        index = np.minimum((y_score * 10).astype(np.intp), 9)
+        return index, [f"{i / 10:.1f}–{(i + 1) / 10:.1f}" for i in range(10)]
+    distinct = np.unique(y_score)
+    if len(distinct) <= 20:
+        return np.searchsorted(distinct, y_score), [_label(v) for v in distinct]
+    edges = np.unique(np.quantile(y_score, np.linspace(0.1, 0.9, 9)))
+    index = np.searchsorted(edges, y_score, side="right")
+    bounds = [float(y_score.min()), *edges.tolist(), float(y_score.max())]
+    return index, [f"{a:g}–{b:g}" for a, b in pairwise(bounds)]
+
+
+def _calibration_bins(
+    attribute: str,
+    label: str,
+    y_true: npt.NDArray[np.bool_],
+    y_score: npt.NDArray[np.float64],
+    bins: npt.NDArray[np.intp],
+    bin_labels: Sequence[str],
+    confidence: float,
+) -> list[CalibrationBin]:
+    counts = np.bincount(bins, minlength=len(bin_labels))
+    positives = np.bincount(bins, weights=y_true, minlength=len(bin_labels))
+    sums = np.bincount(bins, weights=y_score, minlength=len(bin_labels))
+    rows = []
+    for i, name in enumerate(bin_labels):
+        n = int(counts[i])
+        if n == 0:
+            continue
+        low, high = _wilson(int(positives[i]), n, confidence)
+        rows.append(
+            CalibrationBin(attribute, label, name, n, sums[i] / n, positives[i] / n, low, high)
+        )
+    return rows
+
+
+def _range_draws(draws: Sequence[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """Per resample, the largest minus the smallest of the groups' draws (NaN-aware)."""
+    stacked = np.vstack(draws)
+    defined = np.isfinite(stacked).sum(axis=0) >= 2
+    spread = np.full(stacked.shape[1], np.nan)
+    if defined.any():
+        spread[defined] = np.nanmax(stacked[:, defined], axis=0) - np.nanmin(
+            stacked[:, defined], axis=0
+        )
+    return spread
+
+
 def _summaries(
     attribute: str,
     groups: list[_Group],
@@ -526,6 +712,10 @@ def _summaries(
     disparities: list[Disparity],
     y_true: npt.NDArray[np.bool_],
     y_pred: npt.NDArray[np.bool_],
+    *,
+    confidence: float,
+    intervals: bool,
+    score_is_probability: bool,
 ) -> AttributeSummary:
     too_small = tuple(g.label for g in groups if g.n < minimum_group_size)
     compared = [
@@ -533,9 +723,9 @@ def _summaries(
         for g in groups
         if g.n >= minimum_group_size and 0 < np.count_nonzero(y_true[g.mask]) < g.n
     ]
-    dpd = eod = math.nan
+    dpd = eod = eopp = MetricValue(math.nan)
     if len(compared) >= 2:
-        # Both summaries depend only on the counts of (outcome, decision) in each group, so
+        # The summaries depend only on the counts of (outcome, decision) in each group, so
         # fairlearn gets one weighted row per group and cell instead of one row per person:
         # the same result, at a cost that does not grow with the number of people.
         labels: list[str] = []
@@ -550,16 +740,29 @@ def _summaries(
                     outcomes.append(cell // 2)
                     decisions.append(cell % 2)
                     weights.append(weight)
-        dpd = float(
-            demographic_parity_difference(
-                outcomes, decisions, sensitive_features=labels, sample_weight=weights
+        values = {
+            name: float(
+                function(outcomes, decisions, sensitive_features=labels, sample_weight=weights)
             )
-        )
-        eod = float(
-            equalized_odds_difference(
-                outcomes, decisions, sensitive_features=labels, sample_weight=weights
+            for name, function in (
+                ("dpd", demographic_parity_difference),
+                ("eod", equalized_odds_difference),
+                ("eopp", equal_opportunity_difference),
             )
-        )
+        }
+        bounds = {name: (math.nan, math.nan) for name in values}
+        if intervals:
+            # Groups are resampled independently (a stratified bootstrap), so resample b of
+            # every group together forms one resample of the compared population.
+            selection = _range_draws([g.draws["selection_rate"] for g in compared])
+            fpr = _range_draws([g.draws["fpr"] for g in compared])
+            tpr = _range_draws([1.0 - g.draws["fnr"] for g in compared])
+            bounds = {
+                "dpd": cm.percentile_interval(selection, confidence),
+                "eod": cm.percentile_interval(np.fmax(fpr, tpr), confidence),
+                "eopp": cm.percentile_interval(tpr, confidence),
+            }
+        dpd, eod, eopp = (MetricValue(values[k], *bounds[k]) for k in ("dpd", "eod", "eopp"))
     largest: dict[str, Disparity | None] = {}
     for metric in DISPARITY_METRICS:
         candidates = [
@@ -571,6 +774,23 @@ def _summaries(
             and not math.isnan(d.difference)
         ]
         largest[metric] = max(candidates, key=lambda d: abs(d.difference), default=None)
+    base_rates_differ = calibrated = error_rates_equal = None
+    judged = [g for g in compared if g is not reference]
+    if intervals and judged and reference in compared:
+        base_rates_differ = any(
+            _excludes_zero(g.draws["base_rate"] - reference.draws["base_rate"], confidence)
+            for g in judged
+        )
+        error_rates_equal = not any(
+            d.flagged
+            for d in disparities
+            if d.attribute == attribute and d.metric in ("fpr", "fnr")
+        )
+        if score_is_probability:
+            calibrated = not any(
+                _excludes_zero(g.draws["calibration_in_the_large"], confidence)
+                for g in compared
+            )
     return AttributeSummary(
         attribute=attribute,
         reference_group=reference.label,
@@ -580,8 +800,17 @@ def _summaries(
         groups_compared=tuple(g.label for g in compared),
         demographic_parity_difference=dpd,
         equalized_odds_difference=eod,
+        equal_opportunity_difference=eopp,
         largest_gaps=largest,
+        base_rates_differ=base_rates_differ,
+        calibrated_within_groups=calibrated,
+        error_rates_equal=error_rates_equal,
     )
+
+
+def _excludes_zero(draws: npt.NDArray[np.float64], confidence: float) -> bool:
+    low, high = cm.percentile_interval(draws, confidence)
+    return bool(low > 0 or high < 0)
 
 
 def audit_predictions(
@@ -599,6 +828,7 @@ def audit_predictions(
     confidence: float = 0.95,
     score_is_probability: bool | None = None,
     purpose: Purpose | None = None,
+    score_bands: Sequence[tuple[str, float]] | None = None,
 ) -> AuditReport:
     """Audit a score for differences between groups of people.
 
@@ -635,6 +865,11 @@ def audit_predictions(
     purpose : {"punitive", "assistive"}, optional
         What the score is used for: for a punitive use (detention, supervision level) false
         positives are the harm; for an assistive use (access to programmes) false negatives are.
+    score_bands : sequence of (label, upper edge), optional
+        Bands for the calibration table (observed rate against the score, by group): a band
+        holds scores up to its upper edge and above the previous one's, as the pipeline's risk
+        bands do. By default ten equal-width bins for a probability, the distinct values of a
+        score with at most 20 (e.g. deciles), else ten quantile bins.
 
     Returns
     -------
@@ -722,8 +957,23 @@ def audit_predictions(
     sets: list[tuple[str, pd.Series | pd.DataFrame]] = [(a, features[a]) for a in attributes]
     if intersection is not None:
         sets.append((intersection, features))
+    bins, bin_labels = _score_bins(ys, score_is_probability, score_bands)
+    calibration = _calibration_bins(_OVERALL, _OVERALL, yt, ys, bins, bin_labels, confidence)
     for attribute, columns in sets:
         groups = _groups_of(attribute, columns, yt, yp, ys, metric_names)
+        if attribute != intersection:
+            for g in groups:
+                calibration.extend(
+                    _calibration_bins(
+                        attribute,
+                        g.label,
+                        yt[g.mask],
+                        ys[g.mask],
+                        bins[g.mask],
+                        bin_labels,
+                        confidence,
+                    )
+                )
         rows = [measure(g) for g in groups]
         chosen_by: Literal["given", "largest"]
         if attribute in references:
@@ -747,11 +997,14 @@ def audit_predictions(
                 continue
             for metric in DISPARITY_METRICS:
                 value, ref_value = g.values[metric], reference.values[metric]
-                low, high = (
-                    cm.percentile_interval(g.draws[metric] - reference.draws[metric], confidence)
-                    if intervals
-                    else (math.nan, math.nan)
-                )
+                low, high = ratio_low, ratio_high = (math.nan, math.nan)
+                if intervals:
+                    low, high = cm.percentile_interval(
+                        g.draws[metric] - reference.draws[metric], confidence
+                    )
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        ratios = g.draws[metric] / reference.draws[metric]
+                    ratio_low, ratio_high = cm.percentile_interval(ratios, confidence)
                 disparities.append(
                     Disparity(
                         attribute=attribute,
@@ -765,6 +1018,8 @@ def audit_predictions(
                         difference_high=high,
                         ratio=_ratio(value, ref_value),
                         too_small=min(g.n, reference.n) < minimum_group_size,
+                        ratio_low=ratio_low,
+                        ratio_high=ratio_high,
                     )
                 )
         summaries.append(
@@ -777,6 +1032,9 @@ def audit_predictions(
                 disparities,
                 yt,
                 yp,
+                confidence=confidence,
+                intervals=intervals,
+                score_is_probability=score_is_probability,
             )
         )
 
@@ -795,4 +1053,5 @@ def audit_predictions(
         groups=tuple(group_rows),
         disparities=tuple(disparities),
         summary=tuple(summaries),
+        calibration=tuple(calibration),
     )

@@ -57,7 +57,7 @@ class _Format:
 
     def interval(self, metric: Mapping[str, float | None], *, signed: bool = False) -> str:
         value = self.number(metric["value"], signed=signed)
-        low, high = metric["low"], metric["high"]
+        low, high = metric["lo"], metric["hi"]
         if low is None or high is None or metric["value"] is None:
             return value
         low_text, high_text = self.number(low), self.number(high)
@@ -153,10 +153,10 @@ def _gap_sentence(
         value=fmt.percent(gap["value"]),
         reference=fmt.group(gap["reference"]),
         reference_value=fmt.percent(gap["reference_value"]),
-        difference=fmt.points(abs(gap["difference"])),
-        direction=text["higher"] if gap["difference"] > 0 else text["lower"],
+        difference=fmt.points(abs(gap["difference"]["value"])),
+        direction=text["higher"] if gap["difference"]["value"] > 0 else text["lower"],
     )
-    low, high = gap["difference_low"], gap["difference_high"]
+    low, high = gap["difference"]["lo"], gap["difference"]["hi"]
     if low is None or high is None:
         return sentence
     interval = text["gap_interval"].format(
@@ -222,7 +222,7 @@ def _sections(report: Mapping[str, Any], fmt: _Format, text: Mapping[str, str]) 
                 is_reference=bool(g.get("is_reference")),
                 too_small=g["too_small"],
                 too_small_text=text["too_small"].format(n=g["n"]),
-                cells=tuple(fmt.interval(g["metrics"][m]) for m in metrics if m in g["metrics"]),
+                cells=tuple(fmt.interval(g[m]) for m in metrics if m in g),
             )
             for g in groups
         )
@@ -242,14 +242,9 @@ def _sections(report: Mapping[str, Any], fmt: _Format, text: Mapping[str, str]) 
                 if d is None:
                     cells.append((text["not_available"], False))
                     continue
-                shown = {
-                    "value": d["difference"],
-                    "low": d["difference_low"],
-                    "high": d["difference_high"],
-                }
-                low, high = d["difference_low"], d["difference_high"]
+                low, high = d["difference"]["lo"], d["difference"]["hi"]
                 clear = low is not None and high is not None and (low > 0 or high < 0)
-                cells.append((fmt.interval(shown, signed=True), clear))
+                cells.append((fmt.interval(d["difference"], signed=True), clear))
             gap_rows.append(
                 _GapRow(
                     label=fmt.group(g["group"]),
@@ -268,8 +263,9 @@ def _sections(report: Mapping[str, Any], fmt: _Format, text: Mapping[str, str]) 
             compared = summary["groups_compared"]
             if len(compared) >= 2:
                 summary_note = text["fairlearn_summary"].format(
-                    dpd=fmt.number(summary["demographic_parity_difference"]),
-                    eod=fmt.number(summary["equalized_odds_difference"]),
+                    dpd=fmt.interval(summary["demographic_parity_difference"]),
+                    eod=fmt.interval(summary["equalized_odds_difference"]),
+                    eopp=fmt.interval(summary["equal_opportunity_difference"]),
                     groups=", ".join(fmt.group(c) for c in compared),
                 )
             else:
@@ -347,7 +343,7 @@ def render_audit_html(
     fmt = _Format(text)
     metric_labels = [text[f"metric_{m}"] for m in data["metrics"]]
     overall = [
-        (text[f"metric_{m}"], fmt.interval(data["overall"]["metrics"][m])) for m in data["metrics"]
+        (text[f"metric_{m}"], fmt.interval(data["overall"][m])) for m in data["metrics"]
     ]
     return render(
         "audit.html",

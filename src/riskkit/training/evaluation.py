@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from riskkit.fairness.audit import Disparity
 
 MetricFunction = Callable[[np.ndarray, np.ndarray], float]
 
@@ -121,7 +124,7 @@ def evaluate(
     if sensitive is not None and sensitive.shape[1] > 0:
         from riskkit.fairness.audit import audit_predictions
 
-        report = audit_predictions(
+        audit = audit_predictions(
             y,
             p,
             sensitive_features=sensitive.reset_index(drop=True),
@@ -129,15 +132,33 @@ def evaluate(
             minimum_group_size=minimum_group_size,
             n_resamples=n_resamples,
             seed=seed,
-        ).to_dict()
-        groups = report["groups"]
+        )
+        groups = [
+            {
+                "attribute": g.attribute,
+                "group": g.group,
+                "n": g.n,
+                "too_small": g.too_small,
+                "is_reference": g.is_reference,
+                "metrics": {
+                    name: {
+                        key: None if np.isnan(number) else number
+                        for key, number in (("value", v.value), ("low", v.low), ("high", v.high))
+                    }
+                    for name, v in g.metrics.items()
+                },
+            }
+            for g in audit.groups
+        ]
         add_group_calibration(groups, y, p, sensitive.reset_index(drop=True), seed=seed)
-        single = set(report["attributes"])  # the intersection is summarised by its parts
-        for summary in report["summary"]["attributes"]:
-            value = summary.get("equalized_odds_difference")
-            if value is not None and summary["attribute"] in single:
-                gaps[summary["attribute"]] = float(value)
-        confident = [confident_gap(d) for d in report["disparities"] if d["attribute"] in single]
+        single = set(audit.attributes)  # the intersection is summarised by its parts
+        for summary in audit.summary:
+            value = summary.equalized_odds_difference.value
+            if not np.isnan(value) and summary.attribute in single:
+                gaps[summary.attribute] = float(value)
+        confident = [
+            confident_gap(d) for d in audit.disparities if d.attribute in single
+        ]
     else:
         confident = []
     return Evaluation(
@@ -181,15 +202,13 @@ def add_group_calibration(
         group["metrics"].update({name: e.to_dict() for name, e in estimates.items()})
 
 
-def confident_gap(disparity: Mapping[str, Any]) -> float:
+def confident_gap(disparity: Disparity) -> float:
     """The error-rate gap (FPR or FNR, against the reference group) that the bootstrap interval
     supports: the interval's bound nearest zero when it excludes zero, else 0. Small groups and
     other metrics count as 0, so noise alone never blocks a promotion."""
-    if disparity["metric"] not in ("fpr", "fnr") or disparity.get("too_small"):
+    if disparity.metric not in ("fpr", "fnr") or disparity.too_small:
         return 0.0
-    low, high = disparity.get("difference_low"), disparity.get("difference_high")
-    if low is None or high is None:
-        return 0.0
+    low, high = disparity.difference_low, disparity.difference_high
     if low > 0:
         return float(low)
     if high < 0:
