@@ -249,5 +249,6 @@ def _minimal_context(title: str) -> dict[str, object]:
         "gap_labels": [],
         "sections": [],
         "notes": [],
+        "signoffs": [],
         "footer": "",
     }

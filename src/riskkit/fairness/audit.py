@@ -60,9 +60,14 @@ Every number that is undefined (NaN) is written as ``null``. An *estimate* is
     ``{"attribute", "group", "reference", "metric", "value", "reference_value", "difference":
     estimate, "ratio": estimate, "too_small", "flagged"}``. ``difference`` is ``value -
     reference_value`` and ``ratio`` is ``value / reference_value``, each with its bootstrap
-    interval. ``flagged`` is true when the ratio leaves [0.8, 1.25] **and** the interval of the
-    difference excludes 0, in groups that are not too small (aequitas's rule, plus the
-    interval).
+    interval. For a probability, each group also gets a calibration check against itself:
+    ``metric`` ``"observed_vs_predicted"``, ``reference`` ``"(predicted)"``, ``value`` the
+    group's observed outcome rate and ``reference_value`` its mean predicted probability (a
+    ratio above 1: the score under-predicts the group's recorded outcomes). ``flagged`` is true
+    when the ratio leaves [0.8, 1.25] **and** the difference is told apart from 0 by a
+    simultaneous test over the attribute's comparisons (bootstrap standard error, Bonferroni),
+    in groups that are not too small: aequitas's rule, plus a test that does not raise flags
+    by chance when an attribute has many groups.
 ``flags``
     The flagged disparities, the lead metric's first, then by the size of the difference.
 ``summary``
@@ -77,8 +82,8 @@ Every number that is undefined (NaN) is written as ``null``. An *estimate* is
     the disparity with the largest absolute difference among groups that are not too small.
     The last three are ``null`` without intervals: ``base_rates_differ`` (some group's base
     rate differs from the reference's, interval excluding 0), ``calibrated_within_groups``
-    (every compared group's calibration in the large has an interval containing 0; ``null``
-    for a score that is not a probability) and ``error_rates_equal`` (no FPR or FNR
+    (no group's observed-versus-predicted check is flagged; ``null`` for a score that is not a
+    probability) and ``error_rates_equal`` (no FPR or FNR
     disparity flagged). When base rates differ, a score cannot be both calibrated within
     groups and have equal error rates (Kleinberg et al. 2016; Chouldechova 2017).
 ``calibration``
@@ -149,6 +154,10 @@ DISPARITY_METRICS: Final = ("fpr", "fnr", "selection_rate")
 FLAG_RATIO_RANGE: Final = (0.8, 1.25)
 #: The error rate whose disparities matter most for each use of the score.
 LEAD_METRIC: Final = {"punitive": "fpr", "assistive": "fnr"}
+#: The ``metric`` of the calibration check: a group's observed outcome rate (``value``) against
+#: its mean predicted probability (``reference_value``; ``reference`` is :data:`PREDICTED`).
+CALIBRATION_CHECK: Final = "observed_vs_predicted"
+PREDICTED: Final = "(predicted)"
 _PROBABILITY_ONLY: Final = frozenset({"brier", "calibration_in_the_large"})
 _SCORE_METRICS: Final = frozenset({"auc", "brier", "mean_score", "calibration_in_the_large"})
 _OVERALL: Final = "(overall)"
@@ -221,26 +230,21 @@ class Disparity:
     too_small: bool
     ratio_low: float = math.nan
     ratio_high: float = math.nan
+    difference_se: float = math.nan
+    flagged: bool = False
 
     @property
     def interval_excludes_parity(self) -> bool:
-        """Whether the bootstrap interval of the difference excludes 0."""
+        """Whether the (per-comparison) bootstrap interval of the difference excludes 0."""
         return self.difference_low > 0 or self.difference_high < 0
 
     @property
-    def flagged(self) -> bool:
-        """aequitas-style flag: the ratio leaves [0.8, 1.25] **and** the interval of the
-        difference excludes parity, in groups large enough to judge."""
-        outside = not math.isnan(self.ratio) and not (
-            FLAG_RATIO_RANGE[0] <= self.ratio <= FLAG_RATIO_RANGE[1]
-        )
-        # a reference value of 0 leaves the ratio undefined: judge by the difference alone
-        undefined_ratio = math.isnan(self.ratio) and self.reference_value == 0
-        return (
-            not self.too_small
-            and (outside or undefined_ratio)
-            and self.interval_excludes_parity
-        )
+    def ratio_outside_range(self) -> bool:
+        """Whether the ratio leaves :data:`FLAG_RATIO_RANGE` (or is undefined because the
+        reference value is 0 while the value is not)."""
+        if math.isnan(self.ratio):
+            return self.reference_value == 0 and not math.isnan(self.value) and self.value != 0
+        return not FLAG_RATIO_RANGE[0] <= self.ratio <= FLAG_RATIO_RANGE[1]
 
     def to_dict(self) -> dict[str, Any]:
         """The disparity's JSON object (see the module docstring)."""
@@ -628,6 +632,76 @@ def _ratio(value: float, reference: float) -> float:
     return value / reference
 
 
+def _compare(
+    attribute: str,
+    group: _Group,
+    reference_label: str,
+    metric: str,
+    reference_value: float,
+    reference_draws: npt.NDArray[np.float64] | None,
+    *,
+    too_small: bool,
+    confidence: float,
+    metric_name: str | None = None,
+) -> Disparity:
+    """One group's ``metric`` against a reference value, with bootstrap intervals."""
+    value = group.values[metric]
+    low = high = ratio_low = ratio_high = se = math.nan
+    if reference_draws is not None and metric in group.draws:
+        differences = group.draws[metric] - reference_draws
+        low, high = cm.percentile_interval(differences, confidence)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio_low, ratio_high = cm.percentile_interval(
+                group.draws[metric] / reference_draws, confidence
+            )
+        finite = differences[np.isfinite(differences)]
+        se = float(np.std(finite, ddof=1)) if finite.size > 1 else math.nan
+    return Disparity(
+        attribute=attribute,
+        group=group.label,
+        reference=reference_label,
+        metric=metric_name or metric,
+        value=value,
+        reference_value=reference_value,
+        difference=value - reference_value,
+        difference_low=low,
+        difference_high=high,
+        ratio=_ratio(value, reference_value),
+        too_small=too_small,
+        ratio_low=ratio_low,
+        ratio_high=ratio_high,
+        difference_se=se,
+    )
+
+
+def _flagged(comparisons: list[Disparity], confidence: float) -> list[Disparity]:
+    """``comparisons`` with :attr:`Disparity.flagged` set.
+
+    A flag needs a ratio outside :data:`FLAG_RATIO_RANGE` and a difference that a simultaneous
+    test over all of the attribute's comparisons tells apart from 0: |difference| / SE above the
+    normal quantile at ``1 - (1 - confidence) / (2 m)`` (Bonferroni over the ``m`` comparisons
+    that can be judged, SE from the bootstrap). Without the correction, an attribute with many
+    groups would raise flags by chance alone.
+    """
+    from scipy.stats import norm
+
+    judged = [
+        d
+        for d in comparisons
+        if not d.too_small and math.isfinite(d.difference) and math.isfinite(d.difference_se)
+    ]
+    if not judged:
+        return comparisons
+    critical = float(norm.ppf(1 - (1 - confidence) / (2 * len(judged))))
+    judged_ids = {id(d) for d in judged}
+    return [
+        replace(d, flagged=abs(d.difference) > critical * d.difference_se)
+        if id(d) in judged_ids and d.ratio_outside_range
+        else d
+        for d in comparisons
+    ]
+
+
 def _wilson(successes: int, n: int, confidence: float) -> tuple[float, float]:
     if n == 0:
         return (math.nan, math.nan)
@@ -788,8 +862,9 @@ def _summaries(
         )
         if score_is_probability:
             calibrated = not any(
-                _excludes_zero(g.draws["calibration_in_the_large"], confidence)
-                for g in compared
+                d.flagged
+                for d in disparities
+                if d.attribute == attribute and d.metric == CALIBRATION_CHECK
             )
     return AttributeSummary(
         attribute=attribute,
@@ -992,36 +1067,40 @@ def audit_predictions(
         reference = groups[ref_index]
         rows[ref_index] = replace(rows[ref_index], is_reference=True)
         group_rows.extend(rows)
+        comparisons: list[Disparity] = []
         for g in groups:
-            if g is reference:
-                continue
-            for metric in DISPARITY_METRICS:
-                value, ref_value = g.values[metric], reference.values[metric]
-                low, high = ratio_low, ratio_high = (math.nan, math.nan)
-                if intervals:
-                    low, high = cm.percentile_interval(
-                        g.draws[metric] - reference.draws[metric], confidence
+            small = min(g.n, reference.n) < minimum_group_size
+            if g is not reference:
+                comparisons.extend(
+                    _compare(
+                        attribute,
+                        g,
+                        reference.label,
+                        metric,
+                        reference.values[metric],
+                        reference.draws.get(metric),
+                        too_small=small,
+                        confidence=confidence,
                     )
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        ratios = g.draws[metric] / reference.draws[metric]
-                    ratio_low, ratio_high = cm.percentile_interval(ratios, confidence)
-                disparities.append(
-                    Disparity(
-                        attribute=attribute,
-                        group=g.label,
-                        reference=reference.label,
-                        metric=metric,
-                        value=value,
-                        reference_value=ref_value,
-                        difference=value - ref_value,
-                        difference_low=low,
-                        difference_high=high,
-                        ratio=_ratio(value, ref_value),
-                        too_small=min(g.n, reference.n) < minimum_group_size,
-                        ratio_low=ratio_low,
-                        ratio_high=ratio_high,
+                    for metric in DISPARITY_METRICS
+                )
+            if score_is_probability:
+                # Observed rate against the mean prediction within the group: the check that
+                # shows a score under- or over-predicting one group's recorded outcomes.
+                comparisons.append(
+                    _compare(
+                        attribute,
+                        g,
+                        PREDICTED,
+                        "base_rate",
+                        g.values["mean_score"],
+                        g.draws.get("mean_score"),
+                        too_small=g.n < minimum_group_size,
+                        confidence=confidence,
+                        metric_name=CALIBRATION_CHECK,
                     )
                 )
+        disparities.extend(_flagged(comparisons, confidence) if intervals else comparisons)
         summaries.append(
             _summaries(
                 attribute,

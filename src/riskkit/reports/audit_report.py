@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
@@ -22,16 +22,18 @@ import numpy as np
 from riskkit import __version__
 from riskkit.errors import RiskkitError
 from riskkit.fairness.audit import (
+    CALIBRATION_CHECK,
     DISPARITY_METRICS,
     INTERSECTION_SEPARATOR,
     MISSING_GROUP,
     SCHEMA_VERSION,
     AuditReport,
 )
+from riskkit.fairness.signoff import SignOff
 from riskkit.reports.i18n import messages
 from riskkit.reports.rendering import render
 
-__all__ = ["audit_json", "render_audit_html", "write_audit"]
+__all__ = ["audit_json", "render_audit_html", "write_audit", "write_audit_pages"]
 
 _MINUS = "−"
 
@@ -166,6 +168,43 @@ def _gap_sentence(
     return f"{sentence} {interval} {chance}"
 
 
+def _signoff_row(signoff: SignOff, text: Mapping[str, str]) -> dict[str, str]:
+    return {
+        "auditor": signoff.auditor,
+        "date": signoff.signed_at,
+        "decision": text[f"decision_{signoff.decision}"],
+        "comment": signoff.comment,
+        "hash": signoff.audit_sha256,
+    }
+
+
+def _flag_sentence(flag: Mapping[str, Any], fmt: _Format, text: Mapping[str, str]) -> str:
+    ratio = flag["ratio"]
+    ratio_text = fmt.number(ratio["value"])
+    if ratio["lo"] is not None and ratio["hi"] is not None:
+        ratio_text += f" ({fmt.number(ratio['lo'])}–{fmt.number(ratio['hi'])})"
+    if flag["metric"] == CALIBRATION_CHECK:
+        return text["flag_calibration"].format(
+            attribute=flag["attribute"],
+            group=fmt.group(flag["group"]),
+            value=fmt.percent(flag["value"]),
+            reference_value=fmt.percent(flag["reference_value"]),
+            ratio=ratio_text,
+            direction=text[
+                "underpredicts" if flag["value"] > flag["reference_value"] else "overpredicts"
+            ],
+        )
+    return text["flag_sentence"].format(
+        attribute=flag["attribute"],
+        group=fmt.group(flag["group"]),
+        reference=fmt.group(flag["reference"]),
+        metric=text[f"gap_metric_{flag['metric']}"],
+        value=fmt.percent(flag["value"]),
+        reference_value=fmt.percent(flag["reference_value"]),
+        ratio=ratio_text,
+    )
+
+
 def _summary(report: Mapping[str, Any], fmt: _Format, text: Mapping[str, str]) -> list[str]:
     attributes = report.get("attributes") or []
     group_lists = []
@@ -191,6 +230,24 @@ def _summary(report: Mapping[str, Any], fmt: _Format, text: Mapping[str, str]) -
             )
             continue
         lines.extend(_gap_sentence(gaps[m], name, fmt, text) for m in order if gaps.get(m))
+    flags = report.get("flags") or []
+    if flags:
+        lines.append(text["flags_intro"].format(count=len(flags)))
+        lines.extend(_flag_sentence(flag, fmt, text) for flag in flags)
+    elif report.get("bootstrap"):
+        lines.append(text["no_flags"])
+    for summary in report.get("summary", {}).get("attributes", []):
+        if summary.get("base_rates_differ"):
+            holds = []
+            if summary.get("calibrated_within_groups"):
+                holds.append(text["holds_calibration"])
+            if summary.get("error_rates_equal"):
+                holds.append(text["holds_error_rates"])
+            lines.append(
+                text["impossibility"].format(attribute=summary["attribute"])
+                + " "
+                + (" ".join(holds) if holds else text["holds_neither"])
+            )
     small = [g for g in report["groups"] if g["too_small"]]
     if small:
         lines.append(
@@ -319,6 +376,7 @@ def render_audit_html(
     *,
     language: str = "en",
     title: str | None = None,
+    signoffs: Sequence[SignOff] = (),
 ) -> str:
     """The fairness audit as a self-contained HTML page.
 
@@ -331,6 +389,9 @@ def render_audit_html(
         Language of the page.
     title : str, optional
         Page title; by default "Fairness audit" in the page's language.
+    signoffs : sequence of SignOff
+        Recorded sign-offs (``riskkit audit sign``), shown in the sign-off block; without them
+        the block has blank lines to fill in by hand.
 
     Returns
     -------
@@ -342,9 +403,7 @@ def render_audit_html(
     _check_schema(data)
     fmt = _Format(text)
     metric_labels = [text[f"metric_{m}"] for m in data["metrics"]]
-    overall = [
-        (text[f"metric_{m}"], fmt.interval(data["overall"][m])) for m in data["metrics"]
-    ]
+    overall = [(text[f"metric_{m}"], fmt.interval(data["overall"][m])) for m in data["metrics"]]
     return render(
         "audit.html",
         language=language,
@@ -358,6 +417,7 @@ def render_audit_html(
         gap_labels=[text[f"gap_metric_{m}"] for m in DISPARITY_METRICS],
         sections=_sections(data, fmt, text),
         notes=_notes(data, fmt, text),
+        signoffs=[_signoff_row(signoff, text) for signoff in signoffs],
         footer=text["footer"].format(
             version=__version__, schema=data["schema_version"], score=data["score"]
         ),
@@ -450,13 +510,31 @@ def write_audit(
         ``{"json": .../audit.json, "html": .../audit.html}``.
     """
     data = audit_json(report, metadata)
-    html = render_audit_html(data, language=language)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "audit.json"
-    html_path = out / "audit.html"
     json_path.write_text(
         json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8"
     )
-    html_path.write_text(html, encoding="utf-8")
-    return {"json": json_path, "html": html_path}
+    return {"json": json_path, **write_audit_pages(data, out, language=language)}
+
+
+def write_audit_pages(
+    data: Mapping[str, Any],
+    out_dir: Path,
+    *,
+    language: str = "en",
+    signoffs: Sequence[SignOff] = (),
+) -> dict[str, Path]:
+    """Write ``audit.html`` from an ``audit.json`` dict and its sign-offs.
+
+    Returns
+    -------
+    dict of str to Path
+        ``{"html": .../audit.html}``.
+    """
+    html_path = Path(out_dir) / "audit.html"
+    html_path.write_text(
+        render_audit_html(data, language=language, signoffs=signoffs), encoding="utf-8"
+    )
+    return {"html": html_path}
