@@ -5,7 +5,13 @@ Tracking store: ``MLFLOW_TRACKING_URI`` when set, otherwise MLflow's own default
 ``mlflow.db`` in the working directory). A model is stored as a custom pyfunc whose artifacts are
 a *bundle* directory holding no pickle: ``model.json`` (the estimator's state), ``booster.txt``
 (LightGBM's text model) and ``pipeline.json`` (the pipeline configuration it was trained with).
-The SHA-256 of each bundle file is recorded on the model version and checked on every load.
+A needs model's bundle has no ``booster.txt``: its ``model.json`` is
+:meth:`~riskkit.estimators.needs.NeedsModel.get_state`, which holds every domain's LightGBM text
+model. The SHA-256 of each bundle file is recorded on the model version and checked on every load.
+
+:func:`load_model` returns a :class:`LoadedModel` for either kind: ``.bundle`` is a risk model's
+:class:`ModelBundle`, ``.needs_model`` a needs model's :class:`~riskkit.estimators.needs.NeedsModel`
+(``.kind`` says which; asking a model for the other kind's part is an error that says so).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
@@ -39,9 +45,11 @@ from riskkit.config import PipelineConfig
 from riskkit.errors import ModelNotFoundError, RiskkitError
 from riskkit.estimators.bands import assign_bands
 from riskkit.estimators.calibration import RiskModel, estimator_from_state
+from riskkit.estimators.needs import NeedsModel
 
 CHAMPION = "champion"
-BUNDLE_FILES = ("model.json", "booster.txt", "pipeline.json")
+BUNDLE_FILES: tuple[str, ...] = ("model.json", "booster.txt", "pipeline.json")
+NEEDS_BUNDLE_FILES: tuple[str, ...] = ("model.json", "pipeline.json")
 _REFERENCE = re.compile(r"^(?:models:/)?(?P<name>[^@/]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))?$")
 
 logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -57,18 +65,90 @@ class ModelBundle:
 
 
 @dataclass(frozen=True)
+class NeedsBundle:
+    """A fitted needs model with the pipeline configuration it was trained with."""
+
+    estimator: NeedsModel
+    config: PipelineConfig
+
+
+@dataclass(frozen=True)
 class LoadedModel:
-    """A registered model version, loaded."""
+    """A registered model version, loaded.
+
+    Attributes
+    ----------
+    name, version, alias
+        Where it was registered (``alias`` is None when loaded by version).
+    stored : ModelBundle or NeedsBundle
+        The model and its pipeline. Use :attr:`bundle` for a risk model and
+        :attr:`needs_model` (or :attr:`needs_bundle`) for a needs model.
+    """
 
     name: str
     version: int
     alias: str | None
-    bundle: ModelBundle
+    stored: ModelBundle | NeedsBundle
 
     @property
     def reference(self) -> str:
         """``NAME@alias`` or ``NAME/version``."""
         return f"{self.name}@{self.alias}" if self.alias else f"{self.name}/{self.version}"
+
+    @property
+    def kind(self) -> Literal["risk", "needs"]:
+        """``"risk"`` or ``"needs"``."""
+        return "needs" if isinstance(self.stored, NeedsBundle) else "risk"
+
+    @property
+    def config(self) -> PipelineConfig:
+        """The pipeline the model was trained with."""
+        return self.stored.config
+
+    @property
+    def bundle(self) -> ModelBundle:
+        """A risk model and its pipeline.
+
+        Raises
+        ------
+        RiskkitError
+            When this is a needs model (it has no risk score, band or outcome).
+        """
+        if isinstance(self.stored, NeedsBundle):
+            raise RiskkitError(
+                f"model {self.reference} is a needs model (pipeline {self.stored.config.name!r}, "
+                "[model] kind = 'needs'): it gives a needs profile, not a risk score, so it "
+                "cannot be used where a risk model is expected (scoring, audits). Use "
+                "LoadedModel.needs_model, or load a risk model"
+            )
+        return self.stored
+
+    @property
+    def needs_bundle(self) -> NeedsBundle:
+        """A needs model and its pipeline.
+
+        Raises
+        ------
+        RiskkitError
+            When this is a risk model.
+        """
+        if not isinstance(self.stored, NeedsBundle):
+            raise RiskkitError(
+                f"model {self.reference} is a risk model (pipeline {self.stored.config.name!r}), "
+                "not a needs model; use LoadedModel.bundle"
+            )
+        return self.stored
+
+    @property
+    def needs_model(self) -> NeedsModel:
+        """The fitted :class:`~riskkit.estimators.needs.NeedsModel` of a needs model.
+
+        Raises
+        ------
+        RiskkitError
+            When this is a risk model.
+        """
+        return self.needs_bundle.estimator
 
 
 @dataclass(frozen=True)
@@ -89,35 +169,77 @@ def tracking_uri() -> str:
 
 
 # -- the bundle (no pickle) -------------------------------------------------------------------
-def save_bundle(bundle: ModelBundle, directory: Path) -> dict[str, str]:
-    """Write a bundle's files into ``directory``; returns each file's SHA-256."""
+def save_bundle(bundle: ModelBundle | NeedsBundle, directory: Path) -> dict[str, str]:
+    """Write a bundle's files into ``directory``; returns each file's SHA-256.
+
+    A risk bundle is ``model.json``, ``booster.txt`` and ``pipeline.json``; a needs bundle is
+    ``model.json`` (the needs model's state, LightGBM text models included) and
+    ``pipeline.json``.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    state, booster_text = bundle.estimator.get_state()
-    (directory / "model.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
-    (directory / "booster.txt").write_text(booster_text, encoding="utf-8")
+    if isinstance(bundle, NeedsBundle):
+        names = NEEDS_BUNDLE_FILES
+        (directory / "model.json").write_text(
+            json.dumps(bundle.estimator.get_state(), indent=1), encoding="utf-8"
+        )
+    else:
+        names = BUNDLE_FILES
+        state, booster_text = bundle.estimator.get_state()
+        (directory / "model.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
+        (directory / "booster.txt").write_text(booster_text, encoding="utf-8")
     (directory / "pipeline.json").write_text(
         bundle.config.model_dump_json(indent=1), encoding="utf-8"
     )
-    return {name: _sha256(directory / name) for name in BUNDLE_FILES}
+    return {name: _sha256(directory / name) for name in names}
+
+
+def _check_file(directory: Path, name: str, expected_hashes: Mapping[str, str] | None) -> None:
+    if not (directory / name).is_file():
+        raise RiskkitError(f"model bundle {directory} lacks {name}; re-register the model")
+    if expected_hashes and name in expected_hashes:
+        actual = _sha256(directory / name)
+        if actual != expected_hashes[name]:
+            raise RiskkitError(
+                f"integrity check failed for {directory / name}: SHA-256 {actual} differs "
+                f"from {expected_hashes[name]} recorded at registration; the stored model was "
+                "changed after it was registered. Do not use it; retrain or restore it."
+            )
+
+
+def read_bundle(
+    directory: Path, expected_hashes: Mapping[str, str] | None = None
+) -> ModelBundle | NeedsBundle:
+    """Read a risk or needs bundle written by :func:`save_bundle`, checking file hashes when
+    given (the pipeline's ``[model] kind`` says which it is)."""
+    _check_file(directory, "pipeline.json", expected_hashes)
+    config = PipelineConfig.model_validate_json((directory / "pipeline.json").read_text("utf-8"))
+    names = NEEDS_BUNDLE_FILES if config.is_needs else BUNDLE_FILES
+    for name in names:
+        _check_file(directory, name, expected_hashes)
+    state = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    if config.is_needs:
+        return NeedsBundle(NeedsModel.from_state(state), config)
+    booster_text = (directory / "booster.txt").read_text(encoding="utf-8")
+    return ModelBundle(estimator_from_state(state, booster_text), config)
 
 
 def load_bundle(directory: Path, expected_hashes: Mapping[str, str] | None = None) -> ModelBundle:
-    """Read a bundle written by :func:`save_bundle`, checking file hashes when given."""
-    for name in BUNDLE_FILES:
-        if not (directory / name).is_file():
-            raise RiskkitError(f"model bundle {directory} lacks {name}; re-register the model")
-        if expected_hashes and name in expected_hashes:
-            actual = _sha256(directory / name)
-            if actual != expected_hashes[name]:
-                raise RiskkitError(
-                    f"integrity check failed for {directory / name}: SHA-256 {actual} differs "
-                    f"from {expected_hashes[name]} recorded at registration; the stored model was "
-                    "changed after it was registered. Do not use it; retrain or restore it."
-                )
-    state = json.loads((directory / "model.json").read_text(encoding="utf-8"))
-    booster_text = (directory / "booster.txt").read_text(encoding="utf-8")
-    config = PipelineConfig.model_validate_json((directory / "pipeline.json").read_text("utf-8"))
-    return ModelBundle(estimator_from_state(state, booster_text), config)
+    """Read a risk model's bundle written by :func:`save_bundle`, checking file hashes when
+    given.
+
+    Raises
+    ------
+    RiskkitError
+        When a file is missing or was changed, or the bundle holds a needs model (read it with
+        :func:`read_bundle`).
+    """
+    bundle = read_bundle(directory, expected_hashes)
+    if isinstance(bundle, NeedsBundle):
+        raise RiskkitError(
+            f"model bundle {directory} holds a needs model (pipeline {bundle.config.name!r}), "
+            "not a risk model; read it with riskkit.tracking.read_bundle"
+        )
+    return bundle
 
 
 def _sha256(path: Path) -> str:
@@ -125,15 +247,21 @@ def _sha256(path: Path) -> str:
 
 
 class RiskkitPyfuncModel(PythonModel):
-    """MLflow pyfunc wrapper: predicts probability, band and per-feature contributions
-    (probability points), so any MLflow consumer gets the explanation with the score."""
+    """MLflow pyfunc wrapper.
+
+    A risk model predicts probability, band and per-feature contributions (probability
+    points), so any MLflow consumer gets the explanation with the score. A needs model predicts
+    ``probability_<domain>`` and ``level_<domain>`` for each modelled domain (never a total).
+    """
 
     def load_context(self, context: Any) -> None:
         hashes = json.loads(Path(context.artifacts["hashes"]).read_text(encoding="utf-8"))
-        self.bundle = load_bundle(Path(context.artifacts["bundle"]), hashes)
+        self.stored = read_bundle(Path(context.artifacts["bundle"]), hashes)
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        estimator, config = self.bundle.estimator, self.bundle.config
+        if isinstance(self.stored, NeedsBundle):
+            return needs_output(self.stored.estimator, model_input)
+        estimator, config = self.stored.estimator, self.stored.config
         probability = estimator.predict_proba(model_input)[:, 1]
         contributions = estimator.contributions(model_input).add_prefix("contribution_")
         out = pd.DataFrame(
@@ -146,6 +274,18 @@ class RiskkitPyfuncModel(PythonModel):
         return pd.concat([out, contributions], axis=1)
 
 
+def needs_output(model: NeedsModel, records: pd.DataFrame) -> pd.DataFrame:
+    """A needs model's pyfunc output: ``probability_<domain>`` then ``level_<domain>`` for each
+    domain, in the model's domain order, indexed like ``records``."""
+    probability = model.predict_proba(records)
+    levels = model.levels(records)
+    columns: dict[str, pd.Series] = {}
+    for domain in model.domains_:
+        columns[f"probability_{domain}"] = probability[domain].astype("float64")
+        columns[f"level_{domain}"] = levels[domain].astype(object)
+    return pd.DataFrame(columns, index=records.index)
+
+
 # -- runs and registry -------------------------------------------------------------------------
 def _pip_requirements() -> list[str]:
     from importlib.metadata import version
@@ -155,7 +295,7 @@ def _pip_requirements() -> list[str]:
 
 
 def log_and_register(
-    bundle: ModelBundle,
+    bundle: ModelBundle | NeedsBundle,
     *,
     params: Mapping[str, Any],
     metrics: Mapping[str, float],
@@ -246,12 +386,26 @@ def pyfunc_input(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _signature(bundle: ModelBundle) -> Any:
-    """The pyfunc's input and output schema: the model's features in, probability, band and
-    one contribution per feature out."""
+def _signature(bundle: ModelBundle | NeedsBundle) -> Any:
+    """The pyfunc's input and output schema: the model's features in; probability, band and
+    one contribution per feature out (risk), or a probability and a level per domain (needs)."""
     from mlflow.models.signature import ModelSignature
     from mlflow.types.schema import ColSpec, Schema
 
+    if isinstance(bundle, NeedsBundle):
+        needs = bundle.estimator
+        categorical = {str(name) for model in needs.models_.values() for name in model.categories_}
+        needs_inputs: list[Any] = [
+            ColSpec("string" if str(name) in categorical else "double", str(name))
+            for name in needs.feature_names_in_
+        ]
+        needs_outputs: list[Any] = []
+        for domain in needs.domains_:
+            needs_outputs += [
+                ColSpec("double", f"probability_{domain}"),
+                ColSpec("string", f"level_{domain}"),
+            ]
+        return ModelSignature(inputs=Schema(needs_inputs), outputs=Schema(needs_outputs))
     estimator = bundle.estimator
     inputs: list[Any] = [
         ColSpec("string" if str(name) in estimator.categories_ else "double", str(name))
@@ -303,7 +457,11 @@ def parse_reference(reference: str) -> tuple[str, str | None, int | None]:
 
 
 def load_model(reference: str) -> LoadedModel:
-    """Load a registered model by ``NAME@alias`` or ``NAME/version``.
+    """Load a registered model (risk or needs) by ``NAME@alias`` or ``NAME/version``.
+
+    A risk model is ``.bundle`` (estimator and pipeline); a needs model is ``.needs_model``
+    (the :class:`~riskkit.estimators.needs.NeedsModel`, rebuilt from its JSON state) and
+    ``.needs_bundle``. ``.kind`` says which.
 
     Raises
     ------
@@ -335,8 +493,8 @@ def load_model(reference: str) -> LoadedModel:
         bundle_dirs = list(local.rglob("model.json"))
         if not bundle_dirs:
             raise RiskkitError(f"registered model {name}/{found.version} holds no riskkit bundle")
-        bundle = load_bundle(bundle_dirs[0].parent, hashes)
-    return LoadedModel(name=name, version=int(found.version), alias=alias, bundle=bundle)
+        stored = read_bundle(bundle_dirs[0].parent, hashes)
+    return LoadedModel(name=name, version=int(found.version), alias=alias, stored=stored)
 
 
 def _missing_model_message(

@@ -1,6 +1,11 @@
 """The model card, in Markdown and HTML: what the model is for, what it measures, how it was
 built, how well it did (with intervals, overall and by group), what interpretability cost, its
-limitations and the promotion decision. Rendering only: it receives everything it prints."""
+limitations and the promotion decision. Rendering only: it receives everything it prints.
+
+A needs model has its own card (:func:`render_needs_model_card`): per domain, the label
+definition (NIJ proxies are marked as proxies), label counts, held-out AUC and Brier with
+intervals, the features read and those excluded.
+"""
 
 from __future__ import annotations
 
@@ -231,6 +236,289 @@ def render_model_card(config: PipelineConfig, estimator: Any, summary: Mapping[s
         "- A group-level calibration or error-rate gap can remain even when protected "
         "attributes are not inputs; read the audit.",
         "- Probabilities are estimates with uncertainty; the bands are policy choices, not facts.",
+        "",
+        "## Provenance",
+        f"- MLflow run `{summary['run_id']}` in `{summary['tracking_uri']}`",
+        f"- Trained at {summary['trained_at']}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _interval(entry: Mapping[str, Any] | None, digits: int = 3) -> str:
+    entry = entry or {}
+    value = entry.get("value")
+    if value is None:
+        return "n/a"
+    low, high = entry.get("low"), entry.get("high")
+    if low is None or high is None:
+        return _number(value, digits)
+    return f"{_number(value, digits)} ({_number(low, digits)}–{_number(high, digits)})"
+
+
+def _share(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):.1%}"
+
+
+def _women_without_companions(summary: Mapping[str, Any]) -> str:
+    for group in summary.get("label_groups") or []:
+        if group["attribute"] == "sex" and group["group"] == "female":
+            counts = (group.get("domains") or {}).get("companions")
+            if counts:
+                return (
+                    f" Here {counts['labelled']} of {group['n']} women have a companions label "
+                    f"and {counts['missing']} have none."
+                )
+    return ""
+
+
+def _proxy_section(summary: Mapping[str, Any]) -> list[str]:
+    """The NIJ proxy statements: what the labels are, what the inputs are, and what is missing."""
+    domains = [d["domain"] for d in summary["domains"]]
+    not_modelled = summary.get("domains_not_modelled") or {}
+    lines = [
+        "## Proxy labels (NIJ Georgia)",
+        "- **Every label is a PROXY, not a needs assessment.** NIJ's Georgia file has no needs "
+        "assessment; each label measures something that goes with a need (a positive drug test, "
+        "a parolee out of work), and several are shaped by how closely the person was "
+        "supervised. Each domain's definition, and why it is only a proxy, is given below.",
+        "- **Supervision-period variables are used only as labels, never as inputs.** Most "
+        "proxies are built from records kept during parole, after release (employment, drug "
+        "tests, changes of address, violations, delinquency reports). The model reads only "
+        "the pre-release variables listed under Data, and riskkit refuses a supervision-period "
+        "variable among this pipeline's inputs. Each label's own source variables are also kept "
+        "out of that domain's model.",
+    ]
+    if "companions" in domains:
+        lines.append(
+            "- **companions is trained on men only.** NIJ did not record gang affiliation for "
+            "women, so every woman's companions label is missing and women are left out of that "
+            "domain's model." + _women_without_companions(summary) + " Its probabilities for "
+            "women are extrapolations: do not report the companions domain for women."
+        )
+    if not_modelled:
+        lines.append(
+            "- **Domains without a proxy (not modelled):** "
+            + "; ".join(f"{d} ({reason})" for d, reason in not_modelled.items())
+            + "."
+        )
+    return lines
+
+
+def _reads(
+    features: Sequence[str], inputs: Sequence[str], excluded: Sequence[Mapping[str, str]]
+) -> str:
+    """Which of the pipeline's inputs one domain model reads."""
+    dropped = [e["feature"] for e in excluded]
+    if list(features) == [n for n in inputs if n not in dropped]:
+        if not dropped:
+            return f"- Reads every input listed under Data ({len(features)})"
+        return (
+            f"- Reads {len(features)} of the {len(inputs)} inputs listed under Data: all but "
+            + ", ".join(f"`{n}`" for n in dropped)
+        )
+    return f"- Reads {len(features)} feature(s): " + ", ".join(f"`{n}`" for n in features)
+
+
+def render_needs_model_card(config: PipelineConfig, summary: Mapping[str, Any]) -> str:
+    """The card of a needs model, as Markdown.
+
+    Parameters
+    ----------
+    config : PipelineConfig
+        The needs pipeline the model was trained with.
+    summary : mapping
+        The content of its ``metrics.json`` (see :func:`riskkit.training.needs.train_needs`):
+        ``domains`` (one entry per modelled domain with its label definition, counts, AUC and
+        Brier with intervals, features and exclusions), ``domains_not_modelled``,
+        ``label_groups``, ``labels``, ``level_thresholds``, ``records``, ``promotion`` and the
+        provenance keys.
+    """
+    registry = default_registry()
+    labels = summary["labels"]
+    proxies = bool(labels.get("proxies"))
+    records = summary["records"]
+    promotion = summary.get("promotion") or {}
+    domains = summary["domains"]
+    low, high = summary["level_thresholds"]
+    lines = [
+        f"# Needs model card: {summary['model']} v{summary['version']}",
+        "",
+        f"{config.description or config.name}",
+        "",
+    ]
+    if proxies:
+        lines += [
+            "> **PROXY LABELS: NOT NEEDS ASSESSMENTS.** NIJ Georgia's file has no needs "
+            "assessment. Every label this model learned is a PROXY built from records, most of "
+            "them kept during parole supervision. A probability here is the probability of the "
+            "proxy (for example, a positive drug test during supervision), not of a need an "
+            "assessment would find. Read each domain's definition before using a profile.",
+            "",
+        ]
+    elif summary.get("synthetic"):
+        lines += [
+            "> **SIMULATED LABELS.** The records and their need labels are simulated: the labels "
+            "are simulated assessments of a synthetic population (docs/synthetic.md), not "
+            "findings about real people. Use this model to test and demonstrate riskkit, never "
+            "to plan a real person's case.",
+            "",
+        ]
+    if promotion:
+        lines += [f"**Promotion decision:** {promotion['summary']}.", ""]
+    lines += [
+        "## Intended use",
+        "A needs profile for case planning: for each need domain, the probability that a need "
+        "would be found, its level and the domains ranked from the most to the least likely. "
+        "It points a case worker to the domains worth assessing first; it does not replace the "
+        "assessment. The domains are never added up or averaged into one score.",
+        "",
+        "Out of scope: risk of re-offending (this is not a risk score), and any decision to "
+        "detain, deny release or set supervision; populations unlike the training data.",
+        "",
+    ]
+    if proxies:
+        lines += [*_proxy_section(summary), ""]
+    lines += [
+        "## Data",
+        f"- Source: {summary['data_source']}",
+        f"- Period: {summary.get('data_period') or 'not recorded in the data'}",
+        f"- Records read: {records['read']}; valid: {records['valid']}; rejected: "
+        f"{records['rejected']} (listed with reasons in rejects.csv when any)",
+        f"- Train / test split: {records['train']} / {records['test']} ({_split_words(config)})",
+        f"- Data SHA-256 (records and labels): `{summary['data_sha256']}`",
+        "- Labels: "
+        + (
+            "NIJ proxies built by riskkit.data.need_proxies.nij_need_labels"
+            if proxies
+            else "the records' need_<domain> columns (1 = need found, 0 = no need, empty = "
+            "not assessed: left out of that domain only)"
+        ),
+        "- Sensitive attributes (never inputs; used only to count the labels by group): "
+        + (", ".join(config.sensitive.attributes) or "none"),
+        f"- Inputs ({len(summary['inputs'])}"
+        + (", all known at release" if proxies else "")
+        + "): "
+        + ", ".join(f"{registry[n].labels.en} (`{n}`)" for n in summary["inputs"]),
+        "",
+        "## Model",
+        "One additive boosted classifier per need domain (LightGBM, one feature per tree): each "
+        "domain's probability is a sum of one shape function per factor, so every factor's "
+        "contribution is exact. No monotone constraints (the registry's directions describe "
+        "re-offence risk, not every need); the probabilities are not recalibrated.",
+        "Settings (every domain): "
+        + ", ".join(
+            f"{k} = {v}" for k, v in config.model.model_dump(exclude={"kind", "reg_lambda"}).items()
+        )
+        + ".",
+        "",
+        "## Levels",
+        "| level | probability |",
+        "|---|---|",
+        f"| low | below {low:.2f} |",
+        f"| moderate | {low:.2f} to below {high:.2f} |",
+        f"| high | {high:.2f} and above |",
+        "",
+        "The thresholds are a policy choice ([needs] level_thresholds) and the same in every "
+        "domain. Base rates differ between domains, so a moderate probability means more in a "
+        "rare domain than in a common one.",
+        "",
+        "## Performance on the held-out test split, by domain",
+        "| domain | labelled train / test | missing train / test | prevalence (test) | "
+        "AUC (95% interval) | Brier (95% interval) | test levels low / moderate / high | "
+        "gate |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in domains:
+        train, test, shares = entry["train"], entry["test"], entry["levels_test"]
+        lines.append(
+            f"| {entry['domain']}{' (PROXY)' if proxies else ''} | {train['labelled']} / "
+            f"{test['labelled']} | {train['missing']} / {test['missing']} | "
+            f"{_share(test['prevalence'])} | {_interval(entry['auc'])} | "
+            f"{_interval(entry['brier'], 4)} | {_share(shares['low'])} / "
+            f"{_share(shares['moderate'])} / {_share(shares['high'])} | "
+            f"{'passed' if entry['passed'] else 'FAILED'} |"
+        )
+    lines += [
+        "",
+        f"Intervals: percentile bootstrap over each domain's labelled test records "
+        f"({summary.get('n_resamples', 200)} resamples). Records with a missing label are left "
+        "out of that domain only. Promotion gate: every domain's test AUC at least "
+        f"{_number(promotion.get('min_auc'), 2)} ([needs] min_auc) and, where the current "
+        "champion models the domain, at least its AUC minus "
+        f"{_number(promotion.get('auc_tolerance'))} ([needs] auc_tolerance).",
+        "",
+        "## Domains",
+    ]
+    for entry in domains:
+        train, test = entry["train"], entry["test"]
+        excluded = entry.get("excluded") or []
+        lines += [
+            "",
+            f"### {entry['domain']}{' (PROXY label)' if proxies else ''}",
+            f"- **Label definition:** {entry['definition']}",
+            f"- Labelled records: {train['labelled']} training ({train['missing']} missing, "
+            f"prevalence {_share(train['prevalence'])}), {test['labelled']} test "
+            f"({test['missing']} missing, prevalence {_share(test['prevalence'])})",
+            f"- Held-out AUC {_interval(entry['auc'])}; Brier {_interval(entry['brier'], 4)}; "
+            f"training AUC {_number(entry.get('train_auc'))}",
+            _reads(entry["features"], summary["inputs"], excluded),
+            "- Excluded: "
+            + (
+                "; ".join(f"`{e['feature']}` ({e['reason']})" for e in excluded)
+                if excluded
+                else "none (every input is read)"
+            ),
+            f"- Promotion gate: {'passed' if entry['passed'] else 'FAILED'}",
+        ]
+    not_modelled = summary.get("domains_not_modelled") or {}
+    if not_modelled:
+        lines += ["", "## Domains not modelled", "| domain | why |", "|---|---|"]
+        lines += [f"| {d} | {reason} |" for d, reason in not_modelled.items()]
+    groups = summary.get("label_groups") or []
+    if groups:
+        names = [e["domain"] for e in domains]
+        lines += [
+            "",
+            "## Labels by group",
+            "Prevalence of each label among the labelled records (and how many are labelled), "
+            "by group, over all valid records. A group whose label is missing is left out of "
+            "that domain's model; a group difference in a label can reflect how it is recorded "
+            "as much as a difference in need.",
+            "",
+            "| attribute | group | n | " + " | ".join(names) + " |",
+            "|---|---|---|" + "---|" * len(names),
+        ]
+        for group in groups:
+            cells = []
+            for name in names:
+                counts = group["domains"].get(name) or {}
+                cells.append(f"{_share(counts.get('prevalence'))} ({counts.get('labelled', 0)})")
+            lines.append(
+                f"| {group['attribute']} | {group['group']} | {group['n']} | "
+                + " | ".join(cells)
+                + " |"
+            )
+    lines += [
+        "",
+        "## Limitations",
+        (
+            "- The labels are proxies, not assessments: the model predicts the proxy, and a "
+            "proxy shaped by supervision (violations, drug testing) also measures supervision."
+            if proxies
+            else (
+                "- The labels are simulated assessments: the figures describe the simulation, "
+                "not any real population."
+                if summary.get("synthetic")
+                else "- The model learns the labels as they were recorded: an assessment's "
+                "errors and gaps are learned too."
+            )
+        ),
+        "- Valid only for people like those in the training data, in the period it covers.",
+        "- The levels are policy choices, not facts; a probability is an estimate with "
+        "uncertainty.",
+        "- Check the labels by group before use: a need recorded more often for one group is "
+        "learned as more likely for it.",
         "",
         "## Provenance",
         f"- MLflow run `{summary['run_id']}` in `{summary['tracking_uri']}`",

@@ -156,9 +156,7 @@ def evaluate(
             value = summary.equalized_odds_difference.value
             if not np.isnan(value) and summary.attribute in single:
                 gaps[summary.attribute] = float(value)
-        confident = [
-            confident_gap(d) for d in audit.disparities if d.attribute in single
-        ]
+        confident = [confident_gap(d) for d in audit.disparities if d.attribute in single]
     else:
         confident = []
     return Evaluation(

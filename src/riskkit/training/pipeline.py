@@ -48,6 +48,7 @@ class TrainResult:
     def summary(self) -> dict[str, Any]:
         """The JSON line ``riskkit train --json`` prints."""
         summary: dict[str, Any] = {
+            "kind": "risk",
             "model": self.model_name,
             "version": self.version,
             "alias": self.alias,
@@ -64,6 +65,14 @@ class TrainResult:
             },
         }
         return json_safe(summary)  # type: ignore[no-any-return]
+
+    def headline(self) -> str:
+        """What ``riskkit train`` prints without ``--json``."""
+        return (
+            f"{self.model_name} v{self.version} ({self.promotion}): "
+            f"test AUC {self.metrics['test_auc']:.3f}, Brier {self.metrics['test_brier']:.4f}; "
+            f"card: {self.files['card']}"
+        )
 
 
 def build_estimator(
@@ -215,6 +224,11 @@ def train(
 ) -> TrainResult:
     """Train, evaluate, register and document one model.
 
+    A needs pipeline (``[model] kind = "needs"``) is trained by
+    :func:`riskkit.training.needs.train_needs`, and the result is then a
+    :class:`~riskkit.training.needs.NeedsTrainResult` (a ``TrainResult`` whose ``metrics`` are
+    per domain and whose ``domains`` hold each domain's figures).
+
     Parameters
     ----------
     config : PipelineConfig
@@ -246,6 +260,10 @@ def train(
     from riskkit.training.promotion import decide_promotion
     from riskkit.training.tuning import tune
 
+    if config.is_needs:
+        from riskkit.training.needs import train_needs
+
+        return train_needs(config, data=data, models_dir=models_dir, progress=progress)
     say = progress or (lambda _line: None)
     split = load_and_split(config, data, say=say)
     loaded, validation, records = split.loaded, split.loaded.validation, split.records

@@ -63,3 +63,51 @@ def decide_promotion(
                 f"{champion_auc:.3f} minus promotion.auc_tolerance {gates.auc_tolerance:.3f}"
             )
     return PromotionDecision(promoted=not reasons, reasons=tuple(reasons))
+
+
+def decide_needs_promotion(
+    domain_aucs: Mapping[str, float],
+    *,
+    min_auc: float,
+    auc_tolerance: float,
+    champion_metrics: Mapping[str, float] | None = None,
+    champion_version: int | None = None,
+) -> PromotionDecision:
+    """Check a new needs model's held-out AUC in every domain.
+
+    A needs model has no single score, so the risk gates (one AUC, ECE, group gaps at a
+    decision threshold) do not apply. Its gates are: every domain's test AUC is at least
+    ``min_auc`` (an AUC that could not be computed fails), and, in every domain the current
+    champion also models, at least the champion's AUC minus ``auc_tolerance``.
+
+    Parameters
+    ----------
+    domain_aucs : mapping
+        Domain -> held-out AUC of the new version.
+    min_auc : float
+        ``[needs] min_auc``.
+    auc_tolerance : float
+        ``[needs] auc_tolerance``.
+    champion_metrics : mapping, optional
+        The current champion's run metrics (``<domain>_test_auc``), when there is one.
+    champion_version : int, optional
+        The current champion's version, for the message.
+    """
+    reasons: list[str] = []
+    for domain, auc in domain_aucs.items():
+        if math.isnan(auc):
+            reasons.append(
+                f"{domain}: the test AUC could not be computed (the labelled test records lack "
+                "a class)"
+            )
+        elif auc < min_auc:
+            reasons.append(f"{domain}: test AUC {auc:.3f} is below needs.min_auc {min_auc:.3f}")
+    if champion_metrics is not None:
+        for domain, auc in domain_aucs.items():
+            champion_auc = champion_metrics.get(f"{domain}_test_auc", math.nan)
+            if not math.isnan(champion_auc) and auc < champion_auc - auc_tolerance:
+                reasons.append(
+                    f"{domain}: test AUC {auc:.3f} is below the champion's (v{champion_version}) "
+                    f"{champion_auc:.3f} minus needs.auc_tolerance {auc_tolerance:.3f}"
+                )
+    return PromotionDecision(promoted=not reasons, reasons=tuple(reasons))

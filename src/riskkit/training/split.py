@@ -91,15 +91,59 @@ def split_records(
     DataValidationError
         When a part would be empty or lack one of the outcome's classes.
     """
+    y = records[target].astype("int64").to_numpy()
+    train_index, test_index = split_index(records, split, stratify=y)
+    for part, index in (("training", train_index), ("test", test_index)):
+        counts = np.bincount(records.loc[index, target].astype("int64"), minlength=2)
+        if counts.min() < 1:
+            rule = (
+                f"the {part} part of the {split.method} split has {len(index)} records with "
+                f"{counts[0]} zeros and {counts[1]} ones; both parts need both classes"
+            )
+            raise DataValidationError([ValidationProblem(None, target, None, rule)], "split")
+    return train_index, test_index
+
+
+def split_index(
+    records: pd.DataFrame, split: SplitConfig, *, stratify: np.ndarray | None = None
+) -> tuple[pd.Index, pd.Index]:
+    """Row labels of the training and test parts, with no check of any outcome.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Validated records (the split column, when the method needs one, included).
+    split : SplitConfig
+        The method and its settings.
+    stratify : ndarray, optional
+        Labels to stratify by; required by the ``stratified`` method.
+
+    Raises
+    ------
+    DataValidationError
+        When a part would be empty.
+    """
     from sklearn.model_selection import train_test_split
 
-    y = records[target].astype("int64").to_numpy()
     if split.method in ("stratified", "random"):
+        if split.method == "stratified" and stratify is None:
+            raise DataValidationError(
+                [
+                    ValidationProblem(
+                        None,
+                        None,
+                        None,
+                        "split.method = 'stratified' needs one outcome to stratify by; use "
+                        "'random', 'time' or 'column'",
+                    )
+                ],
+                "split",
+            )
         train, test = train_test_split(
             records.index,
             test_size=split.test_size,
             random_state=split.seed,
-            stratify=y if split.method == "stratified" else None,
+            stratify=stratify if split.method == "stratified" else None,
         )
         train_index, test_index = pd.Index(train), pd.Index(test)
     elif split.method == "time":
@@ -114,11 +158,7 @@ def split_records(
         flag = records[split.column].astype("int64") == 1
         train_index, test_index = records.index[flag.to_numpy()], records.index[~flag.to_numpy()]
     for part, index in (("training", train_index), ("test", test_index)):
-        counts = np.bincount(records.loc[index, target].astype("int64"), minlength=2)
-        if counts.min() < 1:
-            rule = (
-                f"the {part} part of the {split.method} split has {len(index)} records with "
-                f"{counts[0]} zeros and {counts[1]} ones; both parts need both classes"
-            )
-            raise DataValidationError([ValidationProblem(None, target, None, rule)], "split")
+        if len(index) == 0:
+            rule = f"the {part} part of the {split.method} split is empty"
+            raise DataValidationError([ValidationProblem(None, split.column, None, rule)], "split")
     return train_index, test_index
