@@ -432,3 +432,29 @@ def test_over_policing_is_flagged_on_the_observed_label_only_when_on(
     else:
         assert flagged == set()
         assert report.summary[0].calibrated_within_groups is True
+
+
+def test_intersection_reference_combines_the_given_references() -> None:
+    y_true, y_score, features = known_population()
+    report = audit_predictions(
+        np.tile(y_true, 3),
+        np.tile(y_score, 3),
+        sensitive_features=pd.concat([features] * 3, ignore_index=True),
+        threshold=THRESHOLD,
+        reference_groups={"race": "B", "sex": "f"},
+        intervals=False,
+    )
+    intersection = next(s for s in report.summary if s.attribute == "race × sex")
+    assert intersection.reference_group == "B × f"
+    assert intersection.reference_chosen_by == "given"
+    # With only one attribute's reference given, the intersection keeps the largest group.
+    partial = audit_predictions(
+        y_true,
+        y_score,
+        sensitive_features=features,
+        threshold=THRESHOLD,
+        reference_groups={"race": "B"},
+        intervals=False,
+    )
+    largest = next(s for s in partial.summary if s.attribute == "race × sex")
+    assert largest.reference_chosen_by == "largest"

@@ -125,7 +125,11 @@ def train_command(
         bool, typer.Option("--json", help="End with one JSON line describing the result.")
     ] = False,
 ) -> None:
-    """Train, calibrate, evaluate and register a model; 'champion' moves if the gates pass."""
+    """Train, calibrate, evaluate and register a model; 'champion' moves if the gates pass.
+
+    A needs pipeline ([model] kind = "needs") trains one model per need domain and prints each
+    domain's held-out AUC and Brier.
+    """
     from riskkit.config import load_pipeline
     from riskkit.errors import RiskkitError
     from riskkit.training.pipeline import train
@@ -140,11 +144,7 @@ def train_command(
     if as_json:
         typer.echo(json.dumps(result.summary()))
     else:
-        typer.echo(
-            f"{result.model_name} v{result.version} ({result.promotion}): "
-            f"test AUC {result.metrics['test_auc']:.3f}, Brier {result.metrics['test_brier']:.4f}; "
-            f"card: {result.files['card']}"
-        )
+        typer.echo(result.headline())
 
 
 @app.command("compare")
@@ -211,38 +211,196 @@ def score_command(
         )
 
 
-@app.command("audit")
+audit_app = typer.Typer(
+    help="Fairness audits: by group and intersection, with intervals; sign and verify them.",
+    invoke_without_command=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+def _references(values: list[str]) -> dict[str, str]:
+    references = {}
+    for value in values:
+        attribute, sep, group = value.partition("=")
+        if not sep or not attribute.strip() or not group.strip():
+            _fail(ValueError(f"--reference {value!r} must read ATTRIBUTE=GROUP, e.g. race=white"))
+        references[attribute.strip()] = group.strip()
+    return references
+
+
+@audit_app.callback()
 def audit_command(
-    model: Annotated[str, typer.Option(help="NAME@ALIAS or NAME/VERSION.")],
-    data: Annotated[Path, typer.Option(help="Records with outcomes and sensitive attributes.")],
-    sensitive: Annotated[str, typer.Option(help="Comma-separated attributes, e.g. sex,ethnicity.")],
-    out: Annotated[Path, typer.Option(help="Output folder for audit.json and audit.html.")],
+    ctx: typer.Context,
+    data: Annotated[
+        Path | None, typer.Option(help="Records with outcomes and sensitive attributes.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Audit a registered model: NAME@ALIAS or NAME/VERSION.")
+    ] = None,
+    score_column: Annotated[
+        str | None,
+        typer.Option(help="Audit an existing score column of --data instead of a model."),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option(help="Outcome column (0/1), with --score-column.")
+    ] = None,
+    sensitive: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated attributes, e.g. race,sex (default: the pipeline's)."),
+    ] = None,
     threshold: Annotated[
         float | None,
-        typer.Option(help="Flagging threshold; default: the lower edge of the highest band."),
+        typer.Option(
+            help="Score at or above which a person counts as high risk; default for a model: "
+            "the pipeline's [audit] threshold or the lower edge of the highest band."
+        ),
+    ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option(help="punitive or assistive (default for a model: the pipeline's)."),
+    ] = None,
+    reference: Annotated[
+        list[str] | None, typer.Option(help="Reference group, ATTRIBUTE=GROUP (repeatable).")
+    ] = None,
+    min_group_size: Annotated[
+        int | None, typer.Option(min=1, help="Smaller groups are 'too small to judge'.")
+    ] = None,
+    resamples: Annotated[
+        int | None, typer.Option(min=50, help="Bootstrap resamples (default 1000).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (default: audits/<model>/v<version> or audits/<score>)."),
     ] = None,
     lang: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "en",
 ) -> None:
-    """Audit a registered model's scores by group (fairlearn's MetricFrame)."""
+    """Audit a registered model's scores, or any existing score column, by group."""
+    if ctx.invoked_subcommand is not None:
+        return
     from riskkit.errors import RiskkitError
-    from riskkit.fairness.model_audit import audit_model
-    from riskkit.tracking import load_model
 
-    columns = [c.strip() for c in sensitive.split(",") if c.strip()]
-    try:
-        loaded = load_model(model)
-        result = audit_model(
-            loaded, data, sensitive=columns, out_dir=out, threshold=threshold, language=lang
+    if (model is None) == (score_column is None):
+        _fail(
+            ValueError(
+                "name what to audit: --model NAME@ALIAS (a registered model) or --score-column "
+                "COLUMN with --label and --threshold (a score already in --data)"
+            )
         )
+    if data is None:
+        _fail(ValueError("--data FILE is required: the records with outcomes to audit"))
+    if purpose not in (None, "punitive", "assistive"):
+        _fail(ValueError(f"--purpose must be punitive or assistive, not {purpose!r}"))
+    columns = [c.strip() for c in (sensitive or "").split(",") if c.strip()]
+    references = _references(reference or [])
+    try:
+        if model is not None:
+            from riskkit.fairness.model_audit import audit_model
+            from riskkit.tracking import load_model
+
+            loaded = load_model(model)
+            result = audit_model(
+                loaded,
+                data,
+                sensitive=columns or None,
+                out_dir=out,
+                threshold=threshold,
+                language=lang,
+                purpose=purpose,  # type: ignore[arg-type]
+                reference_groups=references or None,
+                minimum_group_size=min_group_size,
+                n_resamples=resamples,
+                say=_say,
+            )
+        else:
+            from riskkit.fairness.model_audit import audit_score_column
+
+            if label is None or threshold is None or not columns:
+                _fail(
+                    ValueError(
+                        "--score-column needs --label COLUMN (the 0/1 outcome), --threshold "
+                        "NUMBER (e.g. 5 for deciles) and --sensitive COLUMNS"
+                    )
+                )
+            assert score_column is not None
+            result = audit_score_column(
+                data,
+                score_column=score_column,
+                label_column=label,
+                sensitive=columns,
+                threshold=threshold,
+                out_dir=out,
+                language=lang,
+                purpose=purpose,  # type: ignore[arg-type]
+                reference_groups=references or None,
+                minimum_group_size=min_group_size or 30,
+                n_resamples=resamples or 1000,
+                say=_say,
+            )
     except RiskkitError as exc:
         _fail(exc, 1)
     if result.n_rejected:
         _say(
-            f"{result.n_rejected} invalid record(s) left out; reasons in {result.files['rejects']}"
+            f"{result.n_rejected} record(s) could not be audited; reasons in "
+            f"{result.files['rejects']}"
         )
+    for flag in result.flags:
+        _say(f"flag: {flag}")
     typer.echo(
-        f"audited {result.n_audited} records at threshold {result.threshold:.2f}: "
-        + ", ".join(str(p) for p in result.files.values())
+        f"audited {result.n_audited} of {result.n_input} records at threshold "
+        f"{result.threshold:g}: " + ", ".join(str(p) for p in result.files.values())
+    )
+
+
+@audit_app.command("sign")
+def audit_sign(
+    audit_dir: Annotated[Path, typer.Argument(help="Folder written by `riskkit audit`.")],
+    auditor: Annotated[str, typer.Option(help="The auditor's name.")],
+    decision: Annotated[str, typer.Option(help="approve or reject.")],
+    comment: Annotated[str, typer.Option(help="Reasons, conditions or reservations.")] = "",
+    lang: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "en",
+) -> None:
+    """Sign an audit: record the decision with a hash of audit.json, and re-render the
+    report with the sign-off block filled in."""
+    from riskkit.errors import RiskkitError
+    from riskkit.fairness.model_audit import rerender_audit
+    from riskkit.fairness.signoff import sign_audit
+
+    try:
+        signoff = sign_audit(audit_dir, auditor=auditor, decision=decision, comment=comment)
+        files = rerender_audit(audit_dir, language=lang)
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    typer.echo(
+        f"{signoff.decision} by {signoff.auditor} at {signoff.signed_at}; audit.json sha256 "
+        f"{signoff.audit_sha256}: " + ", ".join(str(p) for p in files.values())
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    audit_dir: Annotated[Path, typer.Argument(help="Folder written by `riskkit audit`.")],
+) -> None:
+    """Check that audit.json is unchanged since it was signed (exit 1 if not)."""
+    from riskkit.errors import RiskkitError
+    from riskkit.fairness.signoff import verify_audit
+
+    try:
+        result = verify_audit(audit_dir)
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    if not result.signoffs:
+        typer.echo(f"{audit_dir}: not signed yet")
+        raise typer.Exit(1)
+    for signoff in result.mismatched:
+        typer.echo(
+            f"CHANGED: audit.json differs from the file {signoff.auditor} signed at "
+            f"{signoff.signed_at} (sha256 then {signoff.audit_sha256}, now {result.audit_sha256})"
+        )
+    if result.mismatched:
+        raise typer.Exit(1)
+    typer.echo(
+        f"ok: audit.json unchanged since {len(result.signoffs)} sign-off(s); sha256 "
+        f"{result.audit_sha256}"
     )
 
 

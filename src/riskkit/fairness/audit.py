@@ -925,7 +925,9 @@ def audit_predictions(
         Name of the score, shown in the report.
     reference_groups : mapping of str to str, optional
         Reference group per attribute (the intersection's name for the intersection); by
-        default the largest group of each attribute.
+        default the largest group of each attribute. When every attribute's reference is given
+        and the intersection's is not, the intersection's is their combination (if at least
+        ``minimum_group_size`` people are in it).
     intervals : bool
         Whether to compute percentile-bootstrap intervals (people resampled within each group).
     n_resamples : int
@@ -1051,7 +1053,21 @@ def audit_predictions(
                 )
         rows = [measure(g) for g in groups]
         chosen_by: Literal["given", "largest"]
-        if attribute in references:
+        composed = (
+            attribute == intersection
+            and attribute not in references
+            and all(a in references for a in attributes)
+        )
+        if composed:
+            # Every attribute's reference was given: the intersection's is their combination
+            # (e.g. white × male), when that combination has people in it.
+            label = INTERSECTION_SEPARATOR.join(references[a] for a in attributes)
+            matches = [i for i, g in enumerate(groups) if g.label == label]
+            composed = bool(matches) and groups[matches[0]].n >= minimum_group_size
+        if composed:
+            chosen_by = "given"
+            ref_index = matches[0]
+        elif attribute in references:
             chosen_by = "given"
             matches = [i for i, g in enumerate(groups) if g.label == references[attribute]]
             if not matches:

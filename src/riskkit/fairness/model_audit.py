@@ -14,7 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
 
 from riskkit.errors import DataValidationError, RiskkitError
 from riskkit.estimators.bands import decision_threshold
@@ -145,6 +148,15 @@ def audit_model(
         purpose=purpose or settings.purpose,
         score_bands=[(b.name, b.max_probability) for b in config.bands],
     )
+    extras = audit_extras(
+        records[config.target.column].astype("int64").to_numpy(),
+        probability,
+        records[attributes],
+        threshold=cut,
+        minimum_group_size=minimum_group_size or config.sensitive.minimum_group_size,
+        seed=settings.seed,
+        say=say,
+    )
     out = Path(out_dir) if out_dir is not None else _default_dir(model.name, model.version)
     metadata = {
         "model": {"name": model.name, "version": model.version, "alias": model.alias},
@@ -157,7 +169,7 @@ def audit_model(
         "outcome": config.target.column,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    files = _write(report, out, language, metadata)
+    files = _write(report, out, language, metadata, extras)
     if len(validation.rejects):
         files["rejects"] = write_records(validation.rejects, out / "rejects.csv")
     return AuditOutput(
@@ -204,6 +216,15 @@ def audit_score_column(
         reference_groups=reference_groups,
         n_resamples=n_resamples,
     )
+    records = result.records
+    extras = audit_extras(
+        result.outcomes,
+        result.scores,
+        records[list(sensitive)],
+        threshold=threshold,
+        minimum_group_size=minimum_group_size,
+        say=say,
+    )
     out = Path(out_dir) if out_dir is not None else DEFAULT_AUDIT_ROOT / score_column
     metadata = {
         "score_column": score_column,
@@ -216,7 +237,7 @@ def audit_score_column(
         "outcome": label_column,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    files = _write(result.report, out, language, metadata)
+    files = _write(result.report, out, language, metadata, extras)
     if len(result.rejects):
         files["rejects"] = write_records(result.rejects, out / "rejects.csv")
     return AuditOutput(
@@ -247,6 +268,80 @@ def rerender_audit(audit_dir: str | Path, *, language: str = "en") -> dict[str, 
     return write_audit_pages(data, folder, language=language, signoffs=read_signoffs(folder))
 
 
+#: Mitigations are compared on at most this many people (a seeded sample): ExponentiatedGradient
+#: refits its model dozens of times, and the comparison's conclusions do not need more.
+MITIGATION_SAMPLE: Final = 50_000
+
+
+def audit_extras(
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    sensitive: pd.DataFrame,
+    *,
+    threshold: float,
+    minimum_group_size: int,
+    seed: int = 0,
+    say: Callable[[str], None] = _quiet,
+) -> dict[str, Any]:
+    """The threshold sweep and the mitigation comparison that go into ``audit.json``.
+
+    The sweep covers every person and every single attribute. The mitigations are compared on
+    the first attribute, on the people of its groups that are large enough to judge (at most
+    :data:`MITIGATION_SAMPLE`, sampled with ``seed``), split in half by outcome: fitted on one
+    half, measured on the other. They work on the audited score itself (a threshold per group;
+    a logistic model of the score retrained under the constraint), so the same comparison
+    serves a registered model and an instrument's score column. When the comparison cannot be
+    made (e.g. a group with only one outcome), ``mitigations`` is left out and the reason is
+    kept under ``mitigations_skipped``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from riskkit.fairness.mitigation import compare_mitigations
+    from riskkit.fairness.sweep import threshold_sweep
+
+    extras: dict[str, Any] = {}
+    say("threshold sweep")
+    extras["threshold_sweep"] = threshold_sweep(
+        y_true,
+        y_score,
+        sensitive_features=sensitive.reset_index(drop=True),
+        minimum_group_size=minimum_group_size,
+    ).to_dict()
+    attribute = str(sensitive.columns[0])
+    groups = sensitive[attribute].astype(object).where(sensitive[attribute].notna(), "(missing)")
+    sizes = groups.value_counts()
+    keep = groups.isin(sizes[sizes >= minimum_group_size].index).to_numpy()
+    index = np.flatnonzero(keep)
+    rng = np.random.default_rng(seed)
+    if len(index) > MITIGATION_SAMPLE:
+        index = np.sort(rng.choice(index, size=MITIGATION_SAMPLE, replace=False))
+    say(f"comparing mitigations by {attribute} on {len(index)} people")
+    try:
+        if groups.iloc[index].nunique() < 2:
+            raise RiskkitError(
+                f"fewer than two groups of {attribute!r} have {minimum_group_size} or more people"
+            )
+        train, test = train_test_split(
+            index, test_size=0.5, random_state=seed, stratify=y_true[index]
+        )
+        labels = groups.to_numpy()
+        comparison = compare_mitigations(
+            y_score[train],
+            y_true[train],
+            y_score[test],
+            y_true[test],
+            sensitive_train={attribute: labels[train]},
+            sensitive_test={attribute: labels[test]},
+            threshold=threshold,
+            seed=seed,
+        )
+        extras["mitigations"] = comparison.to_dict()
+    except (RiskkitError, ValueError) as exc:
+        say(f"mitigations not compared: {exc}")
+        extras["mitigations_skipped"] = str(exc)
+    return extras
+
+
 def _known(attributes: Sequence[str]) -> set[str]:
     from riskkit.fairness.audit import INTERSECTION_SEPARATOR
 
@@ -258,8 +353,13 @@ def _default_dir(name: str, version: int | str) -> Path:
 
 
 def _write(
-    report: AuditReport, out: Path, language: str, metadata: Mapping[str, object]
+    report: AuditReport,
+    out: Path,
+    language: str,
+    metadata: Mapping[str, object],
+    extras: Mapping[str, Any],
 ) -> dict[str, Path]:
     from riskkit.reports.audit_report import write_audit
 
-    return dict(write_audit(report, out, language=language, metadata=metadata))
+    data = {**report.to_dict(), **extras}
+    return dict(write_audit(data, out, language=language, metadata=metadata))

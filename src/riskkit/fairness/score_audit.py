@@ -34,13 +34,18 @@ _NEGATIVE = frozenset({"0", "0.0", "false", "no"})
 
 @dataclass(frozen=True)
 class ScoreFileAudit:
-    """An audit of a score column, and the rows that could not be audited."""
+    """An audit of a score column, and the rows that could not be audited.
+
+    ``records``, ``outcomes`` and ``scores`` are the audited rows, in the same order.
+    """
 
     report: AuditReport
     records: pd.DataFrame
     rejects: pd.DataFrame
     n_input: int
     source: str
+    outcomes: np.ndarray
+    scores: np.ndarray
 
     @property
     def n_audited(self) -> int:
@@ -167,5 +172,11 @@ def audit_score_file(
         score_bands=score_bands,
     )
     return ScoreFileAudit(
-        report=report, records=records, rejects=rejects, n_input=len(frame), source=source
+        report=report,
+        records=records,
+        rejects=rejects,
+        n_input=len(frame),
+        source=source,
+        outcomes=outcomes[keep],
+        scores=scores[keep],
     )
