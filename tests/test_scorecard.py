@@ -523,3 +523,29 @@ def test_range_labels() -> None:
     assert _range_label(2.5, 7.25, es, "es") == "más de 2,5 y hasta 7,25"
     assert _range_label(-np.inf, 1e-35, es, "es") == "hasta 0"
     assert _range_label(1234.5678, np.inf, es, "es") == "más de 1235"
+
+
+def test_calibrated_table_prints_the_calibrated_models_probabilities() -> None:
+    from riskkit.estimators.calibration import CalibratedAdditiveClassifier
+
+    population = generate_population(4000, seed=2)
+    columns = ["age", "prior_convictions", "disciplinary_reports"]
+    X, y = population[columns], population["rearrest_24m"].astype(int)
+    model = CalibratedAdditiveClassifier(
+        AdditiveBoostedClassifier(n_estimators=60, n_jobs=1), method="isotonic", cv=3
+    ).fit(X, y)
+    card = PointsScorecard.from_additive(model.estimator_)
+    uncalibrated = card.predict_proba(X)[:, 1]
+    card.calibrate_table(model.calibrator_, model.method_)
+    calibrated = card.predict_proba(X)[:, 1]
+    # The card now agrees with the calibrated model up to the rounding of points.
+    assert (
+        np.abs(calibrated - model.predict_proba(X)[:, 1]).mean()
+        < np.abs(uncalibrated - model.predict_proba(X)[:, 1]).mean()
+    )
+    assert card.calibration_ == "isotonic"
+    reloaded = PointsScorecard.from_state(json.loads(json.dumps(card.get_state())))
+    np.testing.assert_array_equal(reloaded.predict_proba(X)[:, 1], calibrated)
+    assert reloaded.calibration_ == "isotonic"
+    with pytest.raises(RiskkitError, match="never decrease as points increase"):
+        card.calibrate_table(lambda z: -z, "reversed")

@@ -22,7 +22,7 @@ model's probability exactly, so rounding (at most half a point per feature) is t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -129,7 +129,10 @@ class PointsScorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ``ln 2 / points_to_double_odds`` at fitting time.
     probability_table_ : DataFrame
         ``total_points`` (every integer from 0 to the largest achievable total) and
-        ``probability``.
+        ``probability``: the logistic of the total's log-odds, or its calibrated value after
+        :meth:`calibrate_table`.
+    calibration_ : str or None
+        The calibration applied to the table, if any.
     classes_ : ndarray of shape (2,)
         Class labels; the second is the outcome the probability is about.
     feature_names_in_ : ndarray of str
@@ -398,6 +401,7 @@ class PointsScorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 "probability": _sigmoid(self.offset_ + totals * self.log_odds_per_point_),
             }
         )
+        self.calibration_: str | None = None
 
     @staticmethod
     def _feature_table(shape: ShapeFunction, points: np.ndarray) -> pd.DataFrame:
@@ -443,6 +447,43 @@ class PointsScorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self, "points_")
         out: np.ndarray = self.points(X).to_numpy().sum(axis=1, dtype=np.int64)
         return out
+
+    def calibrate_table(
+        self, calibrator: Callable[[np.ndarray], np.ndarray], method: str
+    ) -> PointsScorecard:
+        """Map the points-to-probability table through a fitted calibration (in place).
+
+        A scorecard derived from a calibrated model (``riskkit train`` calibrates the additive
+        model) must print the calibrated probabilities, or the card and the model would give
+        the same person different probabilities. The points do not change: only the
+        probability printed for each total.
+
+        Parameters
+        ----------
+        calibrator : callable
+            Maps log-odds to probabilities, non-decreasing (e.g. ``Calibrator`` of
+            :class:`~riskkit.estimators.calibration.CalibratedAdditiveClassifier`).
+        method : str
+            Name of the calibration, kept in ``calibration_`` and the state.
+
+        Returns
+        -------
+        PointsScorecard
+            ``self``.
+        """
+        check_is_fitted(self, "points_")
+        totals = self.probability_table_["total_points"].to_numpy()
+        probabilities = np.asarray(
+            calibrator(self.offset_ + totals * self.log_odds_per_point_), dtype=np.float64
+        )
+        if probabilities.shape != totals.shape or np.any(np.diff(probabilities) < -1e-12):
+            raise RiskkitError(
+                "the calibration must map every total of points to one probability and never "
+                "decrease as points increase; pass the calibrated model's own calibrator"
+            )
+        self.probability_table_ = self.probability_table_.assign(probability=probabilities)
+        self.calibration_ = method
+        return self
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Log-odds of the outcome: ``offset_ + total points * log_odds_per_point_``."""
@@ -568,8 +609,9 @@ class PointsScorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         -------
         dict
             ``format``, ``params``, ``classes``, ``feature_names``, ``offset``,
-            ``log_odds_per_point``, ``points`` (feature -> points per bin, missing last) and
-            ``additive`` (``state`` and ``booster``).
+            ``log_odds_per_point``, ``points`` (feature -> points per bin, missing last),
+            ``additive`` (``state`` and ``booster``), ``calibration`` (``None`` or the method
+            of :meth:`calibrate_table`) and ``probabilities`` (the printed table).
         """
         check_is_fitted(self, "points_")
         additive_state, booster_text = self.additive_.get_state()
@@ -587,6 +629,8 @@ class PointsScorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "log_odds_per_point": self.log_odds_per_point_,
             "points": {name: table["points"].tolist() for name, table in self.points_.items()},
             "additive": {"state": additive_state, "booster": booster_text},
+            "calibration": self.calibration_,
+            "probabilities": self.probability_table_["probability"].tolist(),
         }
 
     @classmethod
@@ -620,6 +664,15 @@ class PointsScorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         card._set_fitted(
             additive, points, float(state["offset"]), float(state["log_odds_per_point"])
         )
+        if state.get("calibration") is not None:
+            stored = np.asarray(state["probabilities"], dtype=np.float64)
+            if stored.shape != (len(card.probability_table_),):
+                raise RiskkitError(
+                    f"the scorecard state has {stored.size} probabilities for "
+                    f"{len(card.probability_table_)} totals of points; the state is inconsistent"
+                )
+            card.probability_table_ = card.probability_table_.assign(probability=stored)
+            card.calibration_ = str(state["calibration"])
         return card
 
     def __sklearn_tags__(self) -> Any:

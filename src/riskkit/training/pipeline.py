@@ -176,6 +176,10 @@ def interpretability_cost(
     additive = getattr(estimator, "estimator_", estimator)
     if getattr(additive, "shape_functions_", None):
         card = PointsScorecard.from_additive(additive)
+        calibrator = getattr(estimator, "calibrator_", None)
+        if calibrator is not None:
+            # The card prints the calibrated probability for each total, as the model gives.
+            card.calibrate_table(calibrator, getattr(estimator, "method_", "calibrated"))
         comparison["scorecard"] = scores(card.predict_proba(X_test)[:, 1])
         for language in ("es", "pt", "en"):
             name = f"scorecard.{language}.html"
