@@ -11,13 +11,17 @@ negatives, anything on an empty array) returns NaN; it never raises and never wa
 (labels other than 0/1, arrays of different lengths, missing values) raises
 :class:`~riskkit.errors.RiskkitError`.
 
-Each metric is computed by one vectorised implementation that works on a batch of resamples at a
-time, so the bootstrap intervals and the point estimates always agree on definitions.
+Each point estimate is computed by one vectorised implementation per metric. The bootstrap
+(:func:`bootstrap_draws`) does not copy rows: it compresses the people into cells of equal score
+and outcome, draws how many people of each cell a resample holds, and computes every metric from
+those counts with the same definitions (see :func:`bootstrap_draws` for the one approximation,
+on scores with very many distinct values).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -33,6 +37,7 @@ __all__ = [
     "bootstrap_draws",
     "bootstrap_interval",
     "brier",
+    "calibration_error",
     "calibration_in_the_large",
     "check_outcomes",
     "check_scores",
@@ -52,6 +57,14 @@ _Batch = Callable[[BoolArray, BoolArray, FloatArray], FloatArray]
 
 # Resamples are drawn in chunks so that one chunk holds at most this many values per array.
 _CHUNK_CELLS: Final = 2_000_000
+# Above this many distinct scores, the bootstrap groups the scores into levels of at most
+# 1 / _GRID_STEPS of their range and of the people. See bootstrap_draws for why, and the bounds.
+_EXACT_LEVELS: Final = 2_000
+_GRID_STEPS: Final = 1_000
+# Inner edges of the 10 equal-width bins of calibration_error: 0.1, ..., 0.9 (exactly these
+# floats, so a score written as 0.3 is on an edge).
+_ECE_EDGES: Final = np.arange(1, 10) / 10
+_ECE_BINS: Final = 10
 
 
 # --- input checks -------------------------------------------------------------------------------
@@ -177,6 +190,25 @@ def _batch_calibration(yt: BoolArray, yp: BoolArray, ys: FloatArray) -> FloatArr
     return _batch_mean_score(yt, yp, ys) - _batch_base_rate(yt, yp, ys)
 
 
+def _batch_ece(yt: BoolArray, yp: BoolArray, ys: FloatArray) -> FloatArray:
+    rows, n = ys.shape
+    if n == 0:
+        return np.full(rows, np.nan)
+    code = (np.arange(rows)[:, None] * _ECE_BINS + _ece_bin(ys)).ravel()
+    size = rows * _ECE_BINS
+    predicted = np.bincount(code, weights=ys.ravel(), minlength=size)
+    observed = np.bincount(code, weights=yt.ravel().astype(np.float64), minlength=size)
+    gaps = np.abs(predicted - observed).reshape(rows, _ECE_BINS)
+    ece: FloatArray = gaps.sum(axis=1) / n
+    return ece
+
+
+def _ece_bin(scores: FloatArray) -> IntArray:
+    """Bin 0-9 of each probability; one equal to an inner edge falls in the lower bin."""
+    bins: IntArray = np.searchsorted(_ECE_EDGES, scores, side="left")
+    return bins
+
+
 def _auc_from_levels(level: IntArray, yt: BoolArray, n_levels: int) -> FloatArray:
     """AUC of each row, from each person's score level (rank among the distinct scores).
 
@@ -213,8 +245,21 @@ _BATCH: Final[Mapping[str, _Batch]] = {
     "brier": _batch_brier,
     "mean_score": _batch_mean_score,
     "calibration_in_the_large": _batch_calibration,
+    "ece": _batch_ece,
 }
-_USES_SCORE: Final = frozenset({"auc", "brier", "mean_score", "calibration_in_the_large"})
+_USES_SCORE: Final = frozenset({"auc", "brier", "mean_score", "calibration_in_the_large", "ece"})
+_PROBABILITY_ONLY: Final = frozenset({"ece"})
+
+
+def _check_probabilities(name: str, ys: FloatArray) -> None:
+    outside = (ys < 0.0) | (ys > 1.0)
+    if outside.any():
+        examples = ", ".join(f"{v:g}" for v in ys[outside][:5])
+        raise RiskkitError(
+            f"{name} needs probabilities in [0, 1]; found {int(outside.sum())} score(s) outside, "
+            f"e.g. {examples}. Pass predicted probabilities, or leave {name!r} out for scores "
+            "on another scale (deciles, points)."
+        )
 
 
 def _prepare(
@@ -227,6 +272,8 @@ def _prepare(
     if name in _USES_SCORE:
         ys = check_scores(np.zeros(0) if y_other is None else y_other)
         _check_lengths(y_true=yt, y_score=ys)
+        if name in _PROBABILITY_ONLY:
+            _check_probabilities(name, ys)
     elif name != "base_rate":
         yp = check_outcomes(np.zeros(0) if y_other is None else y_other, "y_pred")
         _check_lengths(y_true=yt, y_pred=yp)
@@ -404,6 +451,39 @@ def calibration_in_the_large(y_true: npt.ArrayLike, y_score: npt.ArrayLike) -> f
     return _one("calibration_in_the_large", y_true, y_score)
 
 
+def calibration_error(y_true: npt.ArrayLike, y_score: npt.ArrayLike) -> float:
+    """Expected calibration error over 10 equal-width probability bins.
+
+    The bins split [0, 1] at 0.1, 0.2, ..., 0.9; a probability equal to an edge falls in the
+    lower bin, as in ``sklearn.calibration.calibration_curve(strategy="uniform")``. Then::
+
+        ECE = sum over bins b of (n_b / n) * |mean(y_score in b) - mean(y_true in b)|
+
+    Empty bins contribute nothing. Unlike
+    :func:`riskkit.metrics.calibration.expected_calibration_error` (bins of equal size, at the
+    quantiles of the predictions), the bins are the same for every group, so the ECE of two
+    groups compares the same probability ranges.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1
+        Observed outcomes.
+    y_score : array-like of float
+        Predicted probabilities in [0, 1].
+
+    Returns
+    -------
+    float
+        The ECE (0 is perfect; on the probability scale); NaN for an empty array.
+
+    Raises
+    ------
+    RiskkitError
+        For invalid outcomes, arrays of different lengths, or scores outside [0, 1].
+    """
+    return _one("ece", y_true, y_score)
+
+
 METRICS: Final[Mapping[str, Metric]] = {
     "base_rate": base_rate,
     "selection_rate": selection_rate,
@@ -414,6 +494,7 @@ METRICS: Final[Mapping[str, Metric]] = {
     "brier": brier,
     "mean_score": mean_score,
     "calibration_in_the_large": calibration_in_the_large,
+    "ece": calibration_error,
 }
 """The metrics by the names the fairness audit uses for them."""
 
@@ -421,6 +502,170 @@ _NAME_OF: Final[Mapping[Metric, str]] = {function: name for name, function in ME
 
 
 # --- bootstrap ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The people compressed into cells of one score level and one outcome.
+
+    Cells are in increasing level, the cell without the outcome first; empty cells are left out.
+    Every person of a cell has the same outcome and the same decision, and falls in the same bin
+    of :func:`calibration_error`.
+    """
+
+    n: int
+    counts: IntArray
+    level: IntArray
+    positive: BoolArray
+    selected: BoolArray
+    ece_bin: IntArray
+    # Means over the cell's people, so that score-based sums are exact in expectation.
+    score: FloatArray
+    squared_error: FloatArray
+    n_levels: int
+    # Per level: the share of its (with outcome, without outcome) pairs that the full sample
+    # ranks right, ties counting one half; 0.5 when a level holds a single score.
+    within: FloatArray
+
+
+def _cells(yt: BoolArray, ys: FloatArray, threshold: float) -> _Cells:
+    """Compress a non-empty sample into cells (see :func:`bootstrap_draws`)."""
+    distinct, inverse = np.unique(ys, return_inverse=True)
+    total = np.bincount(inverse, minlength=len(distinct))
+    pos = np.bincount(inverse[yt], minlength=len(distinct))
+    neg = total - pos
+    selected = distinct >= threshold
+    in_unit = bool(distinct[0] >= 0.0 and distinct[-1] <= 1.0)
+    bins = _ece_bin(distinct) if in_unit else np.zeros(len(distinct), dtype=np.intp)
+    if len(distinct) <= _EXACT_LEVELS:
+        starts = np.arange(len(distinct))
+        level_of = starts
+    else:
+        low, high = float(distinct[0]), float(distinct[-1])
+        # Equal-width steps bound how far apart the scores of a level are; steps of equal mass
+        # keep scores bunched in a narrow range (a rare outcome) from sharing a few levels.
+        width_step = np.rint((distinct - low) / (high - low) * _GRID_STEPS)
+        people_before = np.cumsum(total) - total
+        mass_step = people_before * _GRID_STEPS // len(ys)
+        # A level never straddles the threshold or a calibration bin edge either, so the
+        # decision and the bin of every person stay exact.
+        new = np.ones(len(distinct), dtype=np.bool_)
+        new[1:] = (
+            (width_step[1:] != width_step[:-1])
+            | (mass_step[1:] != mass_step[:-1])
+            | (selected[1:] != selected[:-1])
+            | (bins[1:] != bins[:-1])
+        )
+        starts = np.flatnonzero(new)
+        level_of = np.cumsum(new) - 1
+    n_levels = len(starts)
+    pos_level = np.add.reduceat(pos, starts)
+    neg_level = np.add.reduceat(neg, starts)
+    neg_below = np.cumsum(neg) - neg
+    neg_below_in_level = neg_below - neg_below[starts][level_of]
+    u_within = np.add.reduceat(pos * (neg_below_in_level + 0.5 * neg), starts)
+    pairs = (pos_level * neg_level).astype(np.float64)
+    within = np.full(n_levels, 0.5)
+    np.divide(u_within, pairs, out=within, where=pairs > 0)
+
+    counts = np.column_stack([neg_level, pos_level]).ravel()
+    score_sum = np.column_stack(
+        [np.add.reduceat(distinct * neg, starts), np.add.reduceat(distinct * pos, starts)]
+    ).ravel()
+    squared_sum = np.column_stack(
+        [
+            np.add.reduceat(distinct**2 * neg, starts),
+            np.add.reduceat((1 - distinct) ** 2 * pos, starts),
+        ]
+    ).ravel()
+    keep = counts > 0
+    counts = counts[keep]
+    return _Cells(
+        n=len(ys),
+        counts=counts,
+        level=np.repeat(np.arange(n_levels), 2)[keep],
+        positive=np.tile(np.array([False, True]), n_levels)[keep],
+        selected=np.repeat(selected[starts], 2)[keep],
+        ece_bin=np.repeat(bins[starts], 2)[keep],
+        score=score_sum[keep] / counts,
+        squared_error=squared_sum[keep] / counts,
+        n_levels=n_levels,
+        within=within,
+    )
+
+
+def _resampled_counts(
+    rng: np.random.Generator, counts: IntArray, n_resamples: int
+) -> Iterator[tuple[int, int, npt.NDArray[np.int64]]]:
+    """Chunks ``(start, stop, draws)`` of bootstrap resamples as counts per cell.
+
+    Drawing ``n`` people with replacement, each with probability ``1 / n``, puts a multinomial
+    number of them in each cell, with probabilities ``counts / n``.
+    """
+    n = int(counts.sum())
+    shares = counts / n
+    chunk = max(1, _CHUNK_CELLS // len(counts))
+    for start in range(0, n_resamples, chunk):
+        stop = min(start + chunk, n_resamples)
+        yield start, stop, rng.multinomial(n, shares, size=stop - start)
+
+
+def _auc_from_cells(cells: _Cells, k: FloatArray) -> FloatArray:
+    """AUC of each resample (row of ``k``): as :func:`_auc_from_levels`, with the pairs within
+    one level counted by the level's share of pairs ranked right."""
+    rows = k.shape[0]
+    positives = np.zeros((rows, cells.n_levels))
+    negatives = np.zeros((rows, cells.n_levels))
+    positives[:, cells.level[cells.positive]] = k[:, cells.positive]
+    negatives[:, cells.level[~cells.positive]] = k[:, ~cells.positive]
+    below = np.cumsum(negatives, axis=1) - negatives
+    u = (positives * (below + cells.within * negatives)).sum(axis=1)
+    auc_values: FloatArray = _ratio(u, positives.sum(axis=1) * negatives.sum(axis=1))
+    return auc_values
+
+
+def _metrics_from_counts(
+    cells: _Cells, draws: npt.NDArray[np.int64], metrics: Sequence[str]
+) -> dict[str, FloatArray]:
+    """Each metric on each resample, from the resamples' counts per cell (one per row)."""
+    k = draws.astype(np.float64)
+    n = np.full(k.shape[0], float(cells.n))
+    weights = np.column_stack(
+        [
+            cells.positive,
+            cells.selected,
+            cells.selected & cells.positive,
+            cells.score,
+            cells.squared_error,
+        ]
+    ).astype(np.float64)
+    positives, selected, true_positives, score_sum, squared_sum = (k @ weights).T
+    negatives = n - positives
+    values: dict[str, FloatArray] = {}
+    for name in metrics:
+        if name == "base_rate":
+            values[name] = _ratio(positives, n)
+        elif name == "selection_rate":
+            values[name] = _ratio(selected, n)
+        elif name == "fpr":
+            values[name] = _ratio(selected - true_positives, negatives)
+        elif name == "fnr":
+            values[name] = _ratio(positives - true_positives, positives)
+        elif name == "precision":
+            values[name] = _ratio(true_positives, selected)
+        elif name == "mean_score":
+            values[name] = _ratio(score_sum, n)
+        elif name == "brier":
+            values[name] = _ratio(squared_sum, n)
+        elif name == "calibration_in_the_large":
+            values[name] = _ratio(score_sum, n) - _ratio(positives, n)
+        elif name == "auc":
+            values[name] = _auc_from_cells(cells, k)
+        else:  # "ece"
+            in_bin = cells.ece_bin[:, None] == np.arange(_ECE_BINS)
+            gaps = k @ (in_bin * (cells.score - cells.positive)[:, None])
+            values[name] = _ratio(np.abs(gaps).sum(axis=1), n)
+    return values
 
 
 def bootstrap_draws(
@@ -434,9 +679,9 @@ def bootstrap_draws(
 ) -> dict[str, FloatArray]:
     """Values of several metrics on the same bootstrap resamples of the people.
 
-    Each resample draws ``len(y_true)`` people with replacement; the decision is
-    ``y_score >= threshold``. All metrics share the resamples, and the computation is vectorised
-    over resamples (in chunks, to bound memory).
+    Each resample draws ``len(y_true)`` people with replacement, every person with the same
+    probability (the nonparametric bootstrap); the decision is ``y_score >= threshold``. All
+    metrics share the resamples.
 
     Parameters
     ----------
@@ -447,7 +692,7 @@ def bootstrap_draws(
     threshold : float
         Scores at or above it are selected.
     metrics : sequence of str
-        Names from :data:`METRICS`.
+        Names from :data:`METRICS`. ``"ece"`` needs scores in [0, 1].
     n_resamples : int
         Number of resamples.
     seed : int, sequence of int or numpy Generator
@@ -457,6 +702,52 @@ def bootstrap_draws(
     -------
     dict of str to ndarray
         For each metric, its ``n_resamples`` values (NaN where undefined on a resample).
+
+    Raises
+    ------
+    RiskkitError
+        On an unknown metric, ``n_resamples < 1``, invalid or mismatched inputs, or ``"ece"``
+        with scores outside [0, 1].
+
+    Notes
+    -----
+    No rows are copied. The people are compressed into cells, one per score level and outcome,
+    and a resample is a multinomial draw of ``n`` people over the cells
+    (``rng.multinomial(n, cell_counts / n)``), which has exactly the distribution of the counts
+    of ``n`` rows drawn with replacement. Every metric is then computed from the counts: the rates
+    from the four confusion counts, ``mean_score``, ``brier``, ``calibration_in_the_large`` and
+    ``ece`` as weighted sums, AUC from the counts per level with cumulative sums (ties count one
+    half). A resample costs time in proportion to the number of cells, whatever the number of
+    people. Resamples are drawn in chunks to bound memory.
+
+    With at most 2,000 distinct scores, each distinct score is a level, and every draw equals
+    (up to floating-point rounding) the metric computed on rows with those counts; AUC as
+    :func:`auc` computes it. A custom function given to :func:`bootstrap_interval` with the
+    same seed sees these same resamples.
+
+    With more distinct scores (a continuous probability has about one per person), a multinomial
+    over all of them would cost as much as resampling rows, so neighbouring scores are grouped into
+    levels. A level spans at most ``h = (max - min) / 1000`` of the scores (at most 0.001 for
+    probabilities), holds about 1/1000 of the people at most (more only where many people share one
+    score), and never straddles the threshold or a bin edge of :func:`calibration_error`: about
+    2,000 levels. The rates (``base_rate``, ``selection_rate``, ``fpr``, ``fnr``, ``precision``)
+    therefore stay exact. The score-based draws are the expected value, given the cell counts, of
+    the metric on a resample with those counts: each cell contributes the mean score (and mean
+    squared error) of its people, and AUC compares people of different levels exactly and counts a
+    pair within one level by the share of such pairs that the full sample ranks right (ties one
+    half). So the bootstrap distribution keeps its centre, and a draw differs from the exact value
+    on a resample with the same counts by a zero-mean error of
+
+    - at most ``h`` for ``mean_score`` and ``calibration_in_the_large`` (standard deviation at
+      most ``h / (2 sqrt(n))``);
+    - at most ``2 h`` for ``brier`` on probabilities (standard deviation at most
+      ``h / sqrt(n)``, 1e-5 for 10,000 people on probabilities);
+    - for AUC, at most the share of the resample's (outcome, no outcome) pairs that fall within
+      one level: about ``1 / (1000 max(p, 1 - p)) <= 0.002`` for a base rate ``p``, when no
+      single score holds more than 1/1000 of the people.
+
+    ``ece`` differs by at most ``h``. The point estimates, computed by the metric functions,
+    are not affected.
     """
     unknown = [m for m in metrics if m not in _BATCH]
     if unknown:
@@ -466,24 +757,16 @@ def bootstrap_draws(
     yt = check_outcomes(y_true)
     ys = check_scores(y_score)
     n = _check_lengths(y_true=yt, y_score=ys)
+    for name in _PROBABILITY_ONLY.intersection(metrics):
+        _check_probabilities(name, ys)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     draws = {m: np.full(n_resamples, np.nan) for m in metrics}
     if n == 0:
         return draws
-    chunk = max(1, _CHUNK_CELLS // n)
-    distinct, level = np.unique(ys, return_inverse=True)
-    n_levels = len(distinct)
-    for start in range(0, n_resamples, chunk):
-        stop = min(start + chunk, n_resamples)
-        index = rng.integers(0, n, size=(stop - start, n))
-        yt_b, ys_b = yt[index], ys[index]
-        yp_b = ys_b >= threshold
-        for m in metrics:
-            if m == "auc":
-                # The score levels of the whole sample serve every resample: no sorting.
-                draws[m][start:stop] = _auc_from_levels(level[index], yt_b, n_levels)
-            else:
-                draws[m][start:stop] = _BATCH[m](yt_b, yp_b, ys_b)
+    cells = _cells(yt, ys, threshold)
+    for start, stop, counts in _resampled_counts(rng, cells.counts, n_resamples):
+        for name, values in _metrics_from_counts(cells, counts, metrics).items():
+            draws[name][start:stop] = values
     return draws
 
 
@@ -528,8 +811,10 @@ def bootstrap_interval(
     ----------
     metric : callable or str
         A function ``metric(y_true, y_score) -> float`` or a name from :data:`METRICS`. The
-        functions of this module are computed vectorised; any other callable is called once per
-        resample.
+        functions of this module are computed from counts (see :func:`bootstrap_draws`); any
+        other callable is called once per resample, on the resample's rows (in no particular
+        order). With the same seed, both see the same resamples when the second argument has at
+        most 2,000 distinct values.
     y_true : array-like of 0/1
         Observed outcomes.
     y_score : array-like
@@ -572,7 +857,38 @@ def bootstrap_interval(
     values = np.full(n_resamples, np.nan)
     if n:
         rng = np.random.default_rng(seed)
-        for i in range(n_resamples):
-            index = rng.integers(0, n, size=n)
+        for i, index in _resampled_rows(rng, yt_any, other_any, n_resamples):
             values[i] = function(yt_any[index], other_any[index])
     return percentile_interval(values, confidence)
+
+
+def _resampled_rows(
+    rng: np.random.Generator,
+    y_true: npt.NDArray[np.generic],
+    y_other: npt.NDArray[np.generic],
+    n_resamples: int,
+) -> Iterator[tuple[int, IntArray]]:
+    """``(i, row indices)`` of each bootstrap resample, for a custom metric.
+
+    With at most ``_EXACT_LEVELS`` distinct values of ``y_other``, the resamples are drawn as
+    counts of the cells of :func:`_cells`, in the same order, so that a custom metric sees the
+    resamples of the named ones (a person stands for everybody with their pair of values).
+    Otherwise (or for values that cannot be sorted) row indices are drawn directly: a
+    multinomial over about one cell per person would only be slower.
+    """
+    n = len(y_true)
+    try:
+        other_levels, other_code = np.unique(y_other, return_inverse=True)
+        true_levels, true_code = np.unique(y_true, return_inverse=True)
+        by_cells = len(other_levels) <= _EXACT_LEVELS
+    except TypeError:
+        by_cells = False
+    if not by_cells:
+        for i in range(n_resamples):
+            yield i, rng.integers(0, n, size=n)
+        return
+    code = other_code.ravel() * len(true_levels) + true_code.ravel()
+    _, first, counts = np.unique(code, return_index=True, return_counts=True)
+    for start, stop, chunk in _resampled_counts(rng, counts, n_resamples):
+        for i, resample in zip(range(start, stop), chunk, strict=True):
+            yield i, np.repeat(first, resample)
