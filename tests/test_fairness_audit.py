@@ -458,3 +458,42 @@ def test_intersection_reference_combines_the_given_references() -> None:
     )
     largest = next(s for s in partial.summary if s.attribute == "race × sex")
     assert largest.reference_chosen_by == "largest"
+
+
+def test_group_metrics_equal_fairlearn_metricframe() -> None:
+    from fairlearn.metrics import (
+        MetricFrame,
+        false_negative_rate,
+        false_positive_rate,
+        selection_rate,
+    )
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    y_score = rng.random(n)
+    y_true = (rng.random(n) < y_score).astype(int)
+    features = pd.DataFrame(
+        {"a": rng.choice(["x", "y", "z"], size=n), "b": rng.choice(["u", "v"], size=n)}
+    )
+    report = audit_predictions(
+        y_true, y_score, sensitive_features=features, threshold=0.4, intervals=False
+    )
+    frame = MetricFrame(
+        metrics={
+            "fpr": false_positive_rate,
+            "fnr": false_negative_rate,
+            "selection_rate": selection_rate,
+        },
+        y_true=y_true,
+        y_pred=(y_score >= 0.4).astype(int),
+        sensitive_features=features,
+    )
+    for (a, b), row in frame.by_group.iterrows():
+        group = report.group("a × b", f"{a} × {b}")
+        for metric in ("fpr", "fnr", "selection_rate"):
+            assert group.metrics[metric].value == pytest.approx(row[metric], abs=1e-12)
+        mask = ((features["a"] == a) & (features["b"] == b)).to_numpy()
+        assert group.metrics["auc"].value == pytest.approx(
+            roc_auc_score(y_true[mask], y_score[mask]), abs=1e-12
+        )

@@ -100,7 +100,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any, Final, Literal
@@ -109,7 +109,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from fairlearn.metrics import (
-    MetricFrame,
     demographic_parity_difference,
     equal_opportunity_difference,
     equalized_odds_difference,
@@ -557,26 +556,6 @@ def _check_settings(
 # --- computation --------------------------------------------------------------------------------
 
 
-def _all_metrics(names: Sequence[str]) -> Callable[..., npt.NDArray[np.float64]]:
-    """One fairlearn metric returning ``[n, *metric values]``.
-
-    fairlearn copies its inputs element by element for every metric it calls on every group;
-    computing all metrics in one call makes a large audit several times faster than one
-    fairlearn metric per riskkit metric.
-    """
-
-    def metrics(
-        y_true: npt.ArrayLike, y_pred: npt.ArrayLike, y_score: npt.ArrayLike
-    ) -> npt.NDArray[np.float64]:
-        values = [
-            cm.METRICS[name](y_true, y_score if name in _SCORE_METRICS else y_pred)
-            for name in names
-        ]
-        return np.array([float(np.size(y_true)), *values])
-
-    return metrics
-
-
 @dataclass
 class _Group:
     attribute: str
@@ -595,27 +574,26 @@ def _groups_of(
     y_score: npt.NDArray[np.float64],
     metric_names: Sequence[str],
 ) -> list[_Group]:
-    frame = MetricFrame(
-        metrics={"metrics": _all_metrics(metric_names)},
-        y_true=y_true,
-        y_pred=y_pred,
-        sensitive_features=features,
-        sample_params={"metrics": {"y_score": y_score}},
-    )
+    # One pass to find each group's rows, then each metric on the group's own rows: the same
+    # values as fairlearn's MetricFrame (which a test checks), several times faster on a large
+    # audit because MetricFrame copies its inputs element by element for every group.
+    columns = features if isinstance(features, pd.DataFrame) else features.to_frame()
+    positions = columns.groupby(list(columns.columns), sort=False, observed=True).indices
     groups = []
-    for key, cell in frame.by_group["metrics"].items():
-        if not isinstance(cell, np.ndarray) or cell[0] == 0:
-            continue  # an empty combination of an intersection: nobody is in it
+    for key in sorted(
+        positions, key=lambda k: tuple(map(str, k if isinstance(k, tuple) else (k,)))
+    ):
+        rows = positions[key]
         parts = key if isinstance(key, tuple) else (key,)
         label = INTERSECTION_SEPARATOR.join(str(p) for p in parts)
-        if isinstance(features, pd.DataFrame):
-            mask = np.logical_and.reduce(
-                [features[c].to_numpy() == p for c, p in zip(features.columns, parts, strict=True)]
-            )
-        else:
-            mask = features.to_numpy() == parts[0]
-        values = {name: float(v) for name, v in zip(metric_names, cell[1:], strict=True)}
-        groups.append(_Group(attribute, label, mask, int(cell[0]), values))
+        mask = np.zeros(len(y_true), dtype=np.bool_)
+        mask[rows] = True
+        yt, yp, ys = y_true[rows], y_pred[rows], y_score[rows]
+        values = {
+            name: float(cm.METRICS[name](yt, ys if name in _SCORE_METRICS else yp))
+            for name in metric_names
+        }
+        groups.append(_Group(attribute, label, mask, len(rows), values))
     # "(missing)" last, so readers find the named groups first.
     return sorted(groups, key=lambda g: MISSING_GROUP in g.label.split(INTERSECTION_SEPARATOR))
 
