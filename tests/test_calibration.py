@@ -99,3 +99,24 @@ def test_unknown_method_is_refused(data: tuple[pd.DataFrame, np.ndarray]) -> Non
         RiskkitError, match=r"unknown calibration method 'beta'; use auto, platt or isotonic"
     ):
         fit(data, "beta")
+
+
+def test_probability_and_contributions_match_the_separate_calls() -> None:
+    from riskkit.data.synthetic import generate_population
+    from riskkit.estimators.additive import AdditiveBoostedClassifier
+    from riskkit.estimators.calibration import CalibratedAdditiveClassifier
+
+    population = generate_population(3000, seed=4)
+    X = population[["age", "prior_convictions", "housing"]]
+    y = population["rearrest_24m"].astype(int)
+    plain = AdditiveBoostedClassifier(n_estimators=40, n_jobs=1).fit(X, y)
+    calibrated = CalibratedAdditiveClassifier(
+        AdditiveBoostedClassifier(n_estimators=40, n_jobs=1), method="platt", cv=3
+    ).fit(X, y)
+    for model in (plain, calibrated):
+        probability, points = model.probability_and_contributions(X)
+        np.testing.assert_array_equal(probability, model.predict_proba(X)[:, 1])
+        np.testing.assert_allclose(points, model.contributions(X).to_numpy(), atol=1e-15)
+        np.testing.assert_allclose(
+            points.sum(axis=1), probability - model.reference_probability_, atol=1e-12
+        )

@@ -324,6 +324,27 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         )
         return pd.DataFrame(points, columns=list(self.feature_names_in_), index=frame.index)
 
+    def probability_and_contributions(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The probability and the contributions in probability points from one pass over the
+        lookup tables (what scoring needs, without computing the tables twice).
+
+        Returns
+        -------
+        (ndarray of shape (n,), ndarray of shape (n, p))
+            ``predict_proba(X)[:, 1]`` and ``contributions(X).to_numpy()``.
+        """
+        check_is_fitted(self, "booster_")
+        raw = self._raw_contributions(self._as_frame(X, fitting=False))
+        probability = _sigmoid(raw.sum(axis=1))
+        points = probability_points(
+            raw,
+            probability,
+            anchor_logit=self.reference_logit_,
+            reference_probability=self.reference_probability_,
+            weights=self.contribution_weights_,
+        )
+        return probability, points
+
     def raw_contributions(self, X: Any) -> np.ndarray:
         """Per-feature log-odds and, last, the expected log-odds, as an array (n, p + 1)."""
         check_is_fitted(self, "booster_")

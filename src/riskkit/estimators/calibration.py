@@ -234,6 +234,22 @@ class CalibratedAdditiveClassifier(ClassifierMixin, BaseEstimator):  # type: ign
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(points, columns=list(self.feature_names_in_), index=index)
 
+    def probability_and_contributions(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The calibrated probability and the contributions in probability points from one
+        pass over the lookup tables: ``predict_proba(X)[:, 1]`` and
+        ``contributions(X).to_numpy()``."""
+        check_is_fitted(self, "calibrator_")
+        raw = self.estimator_.raw_contributions(X)
+        probability = self.calibrator_(raw.sum(axis=1))
+        points = probability_points(
+            raw,
+            probability,
+            anchor_logit=self.anchor_logit_,
+            reference_probability=self.reference_probability_,
+            weights=self.estimator_.contribution_weights_,
+        )
+        return probability, points
+
     def get_state(self) -> tuple[dict[str, Any], str]:
         """JSON-serialisable state plus the additive model's LightGBM text model."""
         check_is_fitted(self, "calibrator_")
