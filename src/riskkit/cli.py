@@ -185,6 +185,18 @@ def score_command(
     lang: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "es",
     html: Annotated[bool, typer.Option(help="Write an HTML report per person.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="End with a JSON summary line.")] = False,
+    needs: Annotated[
+        str | None,
+        typer.Option(help="A registered needs model (NAME@ALIAS) for each person's needs profile."),
+    ] = None,
+    catalogue: Annotated[
+        Path | None,
+        typer.Option(help="Jurisdiction catalogue TOML for each person's case plan."),
+    ] = None,
+    override: Annotated[
+        str | None, typer.Option(help="A case worker's band for this one person (with --reason).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Why the band was overridden.")] = None,
 ) -> None:
     """Score records with a registered model: one JSON and one HTML report per person."""
     from riskkit.errors import RiskkitError
@@ -192,10 +204,30 @@ def score_command(
     from riskkit.scoring.batch import score_file
     from riskkit.tracking import load_model
 
+    if (override is None) != (reason is None):
+        _fail(ValueError("--override BAND and --reason TEXT go together: give both or neither"))
     try:
         messages("case", lang)
         loaded = load_model(model)
-        summary = score_file(loaded, input_file, out, language=lang, html=html, progress=_say)
+        needs_model = None
+        if needs is not None:
+            needs_model = load_model(needs).needs_model
+        plans = None
+        if catalogue is not None:
+            from riskkit.scoring.catalogue import load_catalogue
+
+            plans = load_catalogue(catalogue, band_names=loaded.bundle.config.band_names())
+        summary = score_file(
+            loaded,
+            input_file,
+            out,
+            language=lang,
+            html=html,
+            progress=_say,
+            needs_model=needs_model,
+            catalogue=plans,
+            override=None if override is None or reason is None else (override, reason),
+        )
     except RiskkitError as exc:
         _fail(exc, 1)
     if summary.rejects_path is not None:

@@ -1,1 +1,1 @@
-"""Scoring: ``score_cases(model, records) -> list[ScoreResult]``."""
+"""Scoring: ``score_cases(model, records) -> ScoredCases`` (``cases[i]`` is a ScoreResult)."""

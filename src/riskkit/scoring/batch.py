@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from riskkit.errors import DataValidationError
+from riskkit.errors import DataValidationError, RiskkitError
 
 if TYPE_CHECKING:
+    from riskkit.estimators.needs import NeedsModel
+    from riskkit.scoring.catalogue import Catalogue
     from riskkit.tracking import LoadedModel
 
 Progress = Callable[[str], None]
@@ -59,11 +61,18 @@ def score_file(
     language: str = "es",
     html: bool = True,
     progress: Progress | None = None,
+    needs_model: NeedsModel | None = None,
+    catalogue: Catalogue | None = None,
+    override: tuple[str, str] | None = None,
 ) -> BatchSummary:
     """Score every record of ``input_path`` and write one JSON (and one HTML report) per person.
 
     Writes ``<out_dir>/<id>.json``, ``<out_dir>/<id>.html``, ``<out_dir>/scores.csv`` (one row
     per person) and, when rows are invalid, ``<out_dir>/rejects.csv`` with the reasons.
+
+    ``needs_model`` and ``catalogue`` add each person's needs profile and case plan.
+    ``override`` is ``(band, reason)``: a case worker's decision for the one person in the file
+    (refused when the file holds several people, since one reason cannot fit them all).
 
     Raises
     ------
@@ -76,7 +85,7 @@ def score_file(
     from riskkit.data.io import write_records
     from riskkit.data.sources import load_records
     from riskkit.reports.case_report import render_case_html
-    from riskkit.scoring.score import score_cases
+    from riskkit.scoring.score import apply_override, score_cases
 
     say = progress or (lambda _line: None)
     config = model.bundle.config
@@ -87,10 +96,17 @@ def score_file(
     say(validation.summary())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    results = score_cases(model, validation.valid)
+    results = score_cases(model, validation.valid, needs_model=needs_model, catalogue=catalogue)
+    if override is not None and len(results) != 1:
+        raise RiskkitError(
+            f"--override applies to one person, but {input_path} holds {len(results)} valid "
+            "records; score that person's record alone to record an override"
+        )
     rows = []
     used: set[str] = set()
     for result in results:
+        if override is not None:
+            result = apply_override(result, *override, band_names=config.band_names())
         stem = safe_file_stem(result.person_id)
         while stem in used:
             stem += "_"
@@ -108,18 +124,21 @@ def score_file(
                 "person_id": result.person_id,
                 "probability": result.probability,
                 "band": result.band,
+                "final_band": result.final_band,
                 "json": f"{stem}.json",
                 "html": f"{stem}.html" if html else "",
             }
         )
     index_path = write_records(
-        pd.DataFrame(rows, columns=["person_id", "probability", "band", "json", "html"]),
+        pd.DataFrame(
+            rows, columns=["person_id", "probability", "band", "final_band", "json", "html"]
+        ),
         out / "scores.csv",
     )
     rejects_path = None
     if len(validation.rejects):
         rejects_path = write_records(validation.rejects, out / "rejects.csv")
-    bands = {name: sum(r.band == name for r in results) for name in config.band_names()}
+    bands = results.band_counts(config.band_names())
     summary = BatchSummary(
         n_input=validation.n_input,
         n_scored=len(results),
