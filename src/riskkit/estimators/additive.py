@@ -277,7 +277,8 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
                 self.booster_.predict(frame, pred_contrib=True), dtype="float64"
             )
             return out
-        table = np.empty((len(frame), len(self.feature_names_in_) + 1), dtype="float64")
+        # Column-major: each feature's lookup fills one contiguous column.
+        table = np.empty((len(frame), len(self.feature_names_in_) + 1), dtype="float64", order="F")
         for j, name in enumerate(self.feature_names_in_):
             table[:, j] = self.shape_functions_[str(name)].lookup(frame[name])
         table[:, -1] = self.intercept_

@@ -63,9 +63,15 @@ class ShapeFunction:
             ):
                 codes = np.asarray(column.cat.codes, dtype=np.int64)  # type: ignore[union-attr]
             else:
-                codes = pd.Index(self.categories).get_indexer(
-                    pd.Index(np.asarray(column, dtype=object))
+                # Factorise first (in C, also for Arrow strings), then look up the few distinct
+                # values: much faster than converting every value to a Python object.
+                distinct_codes, distinct = pd.factorize(
+                    np.asarray(column, dtype=object) if isinstance(column, np.ndarray) else column
                 )
+                mapped = pd.Index(self.categories).get_indexer(pd.Index(distinct, dtype=object))
+                codes = np.where(
+                    distinct_codes >= 0, mapped[np.maximum(distinct_codes, 0)], -1
+                ).astype(np.int64)
             out: np.ndarray = np.where(codes >= 0, values[np.maximum(codes, 0)], self.missing_value)
             return out
         x = np.asarray(column, dtype="float64")

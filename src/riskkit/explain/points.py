@@ -61,14 +61,15 @@ def probability_points(
     ndarray, shape (n, p)
         Rows sum to ``probability - reference_probability``.
     """
-    phi = raw[:, :-1] + (raw[:, -1:] - anchor_logit) * weights
+    # In-place arithmetic on one (n, p) array: scoring a million people stays memory-bound.
     logit = raw.sum(axis=1)
+    points: np.ndarray = raw[:, :-1] + (raw[:, -1:] - anchor_logit) * weights
     distance = logit - anchor_logit
     target = probability - reference_probability
     derivative = reference_probability * (1 - reference_probability)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(np.abs(distance) > 1e-9, target / distance, derivative)
-    points: np.ndarray = phi * slope[:, None]
+    np.multiply(points, slope[:, None], out=points)
     # rows already sum to the target up to rounding; put the rounding on the largest term
     residual = target - points.sum(axis=1)
     largest = np.abs(points).argmax(axis=1)

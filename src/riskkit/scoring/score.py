@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, overload
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Final, overload
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ class ScoredCases:
     outcome: str
     model: ModelIdentity
     scored_at: str
-    scorecard: PointsScorecard | None = field(default=None, repr=False)
+    estimator: Any = field(default=None, repr=False)
     needs_model: NeedsModel | None = field(default=None, repr=False)
     needs_inputs: pd.DataFrame | None = field(default=None, repr=False)
     catalogue: Catalogue | None = field(default=None, repr=False)
@@ -73,6 +74,11 @@ class ScoredCases:
 
     def __len__(self) -> int:
         return len(self.person_ids)
+
+    @cached_property
+    def scorecard(self) -> PointsScorecard | None:
+        """The model's points scorecard (calibrated table, as printed), built on first use."""
+        return None if self.estimator is None else _scorecard(self.estimator)
 
     @overload
     def __getitem__(self, index: int) -> ScoreResult: ...
@@ -217,8 +223,7 @@ def score_cases(
             )
         needs_inputs = records[wanted].reset_index(drop=True)
     X = records[list(features)]
-    probability, contributions = estimator.probability_and_contributions(X)
-    scorecard = _scorecard(estimator)
+    probability, contributions = _explain_in_parallel(estimator, X)
     bands = assign_bands(probability, config.band_thresholds(), config.band_names())
     when = (scored_at or datetime.now(UTC)).isoformat(timespec="seconds")
     return ScoredCases(
@@ -233,11 +238,33 @@ def score_cases(
         outcome=config.target.column,
         model=ModelIdentity(name=model.name, version=model.version, alias=model.alias),
         scored_at=when,
-        scorecard=scorecard,
+        estimator=estimator,
         needs_model=needs_model,
         needs_inputs=needs_inputs,
         catalogue=catalogue,
     )
+
+
+#: Below this many people one thread is as fast (starting threads costs more than it saves).
+PARALLEL_FROM: Final = 100_000
+
+
+def _explain_in_parallel(estimator: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``estimator.probability_and_contributions(X)``, in two halves on two threads for large
+    inputs (the table lookups and array arithmetic release the GIL)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(2, os.cpu_count() or 1)
+    if len(X) < PARALLEL_FROM or workers < 2:
+        result: tuple[np.ndarray, np.ndarray] = estimator.probability_and_contributions(X)
+        return result
+    half = len(X) // 2
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(
+            pool.map(estimator.probability_and_contributions, (X.iloc[:half], X.iloc[half:]))
+        )
+    return np.concatenate([p for p, _ in parts]), np.concatenate([c for _, c in parts])
 
 
 def _scorecard(estimator: Any) -> PointsScorecard | None:
