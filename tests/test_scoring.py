@@ -111,6 +111,11 @@ def test_frame_lists_the_top_factors(setting: tuple[LoadedModel, pd.DataFrame]) 
     assert frame["factor_1"].iloc[0] == scored[0].contributions[0].feature
     assert frame["points_1"].iloc[0] == scored[0].contributions[0].points
     assert frame["points"].iloc[0] == scored[0].scorecard_points
+    # The totals come from the scoring pass's log-odds; the printed scorecard agrees.
+    assert scored.scorecard is not None
+    np.testing.assert_array_equal(
+        frame["points"].to_numpy(), scored.scorecard.total_points(scored.values)
+    )
 
 
 def test_override_keeps_both_bands(setting: tuple[LoadedModel, pd.DataFrame]) -> None:

@@ -13,7 +13,7 @@ into per-feature lookup tables (:mod:`riskkit.estimators.shape`) and scores from
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,16 @@ from riskkit.estimators.shape import (
     shape_functions_frame,
 )
 from riskkit.explain.points import probability_points, variance_weights
+
+
+class ExplainedArrays(NamedTuple):
+    """One scoring pass: ``probability`` (n,), ``points`` (n, p) in probability points summing
+    to the probability minus the reference, and ``log_odds`` (n, p + 1): each feature's table
+    value and, last, the intercept."""
+
+    probability: np.ndarray
+    points: np.ndarray
+    log_odds: np.ndarray
 
 
 def as_categories(column: pd.Series, categories: Sequence[str]) -> pd.Categorical[Any]:
@@ -144,8 +154,13 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
     # -- input handling -------------------------------------------------------------------
     def _as_frame(self, X: Any, *, fitting: bool) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
-            frame = X.copy()
-            frame.columns = [str(c) for c in frame.columns]
+            if fitting:
+                frame = X.copy()
+                frame.columns = [str(c) for c in frame.columns]
+            else:
+                # No copy for prediction: the selection below is a new frame (copy-on-write),
+                # so the caller's frame is never changed, and a million rows are not copied.
+                frame = X.rename(columns=str)
         else:
             array = check_array(
                 X, accept_sparse=False, dtype="float64", ensure_all_finite="allow-nan"
@@ -334,6 +349,12 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
         (ndarray of shape (n,), ndarray of shape (n, p))
             ``predict_proba(X)[:, 1]`` and ``contributions(X).to_numpy()``.
         """
+        explained = self.explain_arrays(X)
+        return explained.probability, explained.points
+
+    def explain_arrays(self, X: Any) -> ExplainedArrays:
+        """Probability, contributions in probability points and the per-feature log-odds
+        (``raw_contributions``) from one pass over the lookup tables."""
         check_is_fitted(self, "booster_")
         raw = self._raw_contributions(self._as_frame(X, fitting=False))
         probability = _sigmoid(raw.sum(axis=1))
@@ -344,7 +365,7 @@ class AdditiveBoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
             reference_probability=self.reference_probability_,
             weights=self.contribution_weights_,
         )
-        return probability, points
+        return ExplainedArrays(probability, points, raw)
 
     def raw_contributions(self, X: Any) -> np.ndarray:
         """Per-feature log-odds and, last, the expected log-odds, as an array (n, p + 1)."""

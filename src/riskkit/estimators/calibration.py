@@ -18,7 +18,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from riskkit.errors import RiskkitError
-from riskkit.estimators.additive import AdditiveBoostedClassifier, validate_target
+from riskkit.estimators.additive import (
+    AdditiveBoostedClassifier,
+    ExplainedArrays,
+    validate_target,
+)
 from riskkit.explain.points import probability_points
 from riskkit.metrics.calibration import log_loss
 
@@ -238,6 +242,12 @@ class CalibratedAdditiveClassifier(ClassifierMixin, BaseEstimator):  # type: ign
         """The calibrated probability and the contributions in probability points from one
         pass over the lookup tables: ``predict_proba(X)[:, 1]`` and
         ``contributions(X).to_numpy()``."""
+        explained = self.explain_arrays(X)
+        return explained.probability, explained.points
+
+    def explain_arrays(self, X: Any) -> ExplainedArrays:
+        """Calibrated probability, contributions in probability points and the additive
+        model's per-feature log-odds, from one pass over the lookup tables."""
         check_is_fitted(self, "calibrator_")
         raw = self.estimator_.raw_contributions(X)
         probability = self.calibrator_(raw.sum(axis=1))
@@ -248,7 +258,7 @@ class CalibratedAdditiveClassifier(ClassifierMixin, BaseEstimator):  # type: ign
             reference_probability=self.reference_probability_,
             weights=self.estimator_.contribution_weights_,
         )
-        return probability, points
+        return ExplainedArrays(probability, points, raw)
 
     def get_state(self) -> tuple[dict[str, Any], str]:
         """JSON-serialisable state plus the additive model's LightGBM text model."""

@@ -63,7 +63,9 @@ def probability_points(
     """
     # In-place arithmetic on one (n, p) array: scoring a million people stays memory-bound.
     logit = raw.sum(axis=1)
-    points: np.ndarray = raw[:, :-1] + (raw[:, -1:] - anchor_logit) * weights
+    # Row-major output whatever the input's layout: the row sums and argmax below read rows.
+    points: np.ndarray = np.empty((raw.shape[0], raw.shape[1] - 1), dtype=np.float64)
+    np.add(raw[:, :-1], (raw[:, -1:] - anchor_logit) * weights, out=points)
     distance = logit - anchor_logit
     target = probability - reference_probability
     derivative = reference_probability * (1 - reference_probability)

@@ -10,6 +10,7 @@ only needed in a report: the needs profile, the case plan and the uncertainty in
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +67,7 @@ class ScoredCases:
     model: ModelIdentity
     scored_at: str
     estimator: Any = field(default=None, repr=False)
+    log_odds: np.ndarray | None = field(default=None, repr=False)
     needs_model: NeedsModel | None = field(default=None, repr=False)
     needs_inputs: pd.DataFrame | None = field(default=None, repr=False)
     catalogue: Catalogue | None = field(default=None, repr=False)
@@ -79,6 +81,25 @@ class ScoredCases:
     def scorecard(self) -> PointsScorecard | None:
         """The model's points scorecard (calibrated table, as printed), built on first use."""
         return None if self.estimator is None else _scorecard(self.estimator)
+
+    @cached_property
+    def scorecard_points(self) -> np.ndarray | None:
+        """Each person's total on the printed scorecard. Each feature's points are the
+        scorecard's rounding of the table value the person's bin has, so they come from the
+        log-odds already computed rather than a second lookup."""
+        card = self.scorecard
+        if card is None or self.log_odds is None:
+            return None
+        shapes = card.additive_.shape_functions_
+        assert shapes is not None
+        totals = np.zeros(len(self), dtype=np.int64)
+        for j, name in enumerate(self.features):
+            shape = shapes[name]
+            lowest = min(min(shape.values, default=shape.missing_value), shape.missing_value)
+            totals += np.rint((self.log_odds[:, j] - lowest) / card.log_odds_per_point_).astype(
+                np.int64
+            )
+        return totals
 
     @overload
     def __getitem__(self, index: int) -> ScoreResult: ...
@@ -112,8 +133,8 @@ class ScoredCases:
             "probability": self.probability,
             "band": self.bands,
         }
-        if self.scorecard is not None:
-            columns["points"] = self.scorecard.total_points(self.values)
+        if self.scorecard_points is not None:
+            columns["points"] = self.scorecard_points
         names = np.asarray(self.features, dtype=object)
         for k in range(order.shape[1]):
             columns[f"factor_{k + 1}"] = names[order[:, k]]
@@ -156,8 +177,8 @@ class ScoredCases:
             scored_at=self.scored_at,
             interval=interval,
             scorecard_points=None
-            if self.scorecard is None
-            else int(self.scorecard.total_points(self.values.iloc[[i]])[0]),
+            if self.scorecard_points is None
+            else int(self.scorecard_points[i]),
             needs=needs,
             case_plan=case_plan,
         )
@@ -223,7 +244,7 @@ def score_cases(
             )
         needs_inputs = records[wanted].reset_index(drop=True)
     X = records[list(features)]
-    probability, contributions = _explain_in_parallel(estimator, X)
+    probability, contributions, log_odds = _explain_in_parallel(estimator, X)
     bands = assign_bands(probability, config.band_thresholds(), config.band_names())
     when = (scored_at or datetime.now(UTC)).isoformat(timespec="seconds")
     return ScoredCases(
@@ -239,6 +260,7 @@ def score_cases(
         model=ModelIdentity(name=model.name, version=model.version, alias=model.alias),
         scored_at=when,
         estimator=estimator,
+        log_odds=log_odds,
         needs_model=needs_model,
         needs_inputs=needs_inputs,
         catalogue=catalogue,
@@ -249,26 +271,38 @@ def score_cases(
 PARALLEL_FROM: Final = 100_000
 
 
-def _explain_in_parallel(estimator: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """``estimator.probability_and_contributions(X)``, in two halves on two threads for large
-    inputs (the table lookups and array arithmetic release the GIL)."""
+def _explain_in_parallel(
+    estimator: Any, X: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``estimator.explain_arrays(X)``, in two halves on two threads for large inputs (the
+    table lookups and array arithmetic release the GIL)."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
     workers = min(2, os.cpu_count() or 1)
     if len(X) < PARALLEL_FROM or workers < 2:
-        result: tuple[np.ndarray, np.ndarray] = estimator.probability_and_contributions(X)
-        return result
+        whole = estimator.explain_arrays(X)
+        return whole.probability, whole.points, whole.log_odds
     half = len(X) // 2
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(
-            pool.map(estimator.probability_and_contributions, (X.iloc[:half], X.iloc[half:]))
-        )
-    return np.concatenate([p for p, _ in parts]), np.concatenate([c for _, c in parts])
+        parts = list(pool.map(estimator.explain_arrays, (X.iloc[:half], X.iloc[half:])))
+    return tuple(  # type: ignore[return-value]
+        np.concatenate([part[k] for part in parts]) for k in range(3)
+    )
+
+
+_SCORECARDS: weakref.WeakKeyDictionary[Any, PointsScorecard | None] = weakref.WeakKeyDictionary()
 
 
 def _scorecard(estimator: Any) -> PointsScorecard | None:
-    """The points scorecard of the model, as ``riskkit train`` prints it (calibrated table)."""
+    """The points scorecard of the model, as ``riskkit train`` prints it (calibrated table);
+    derived once per loaded model, since a service scores one person at a time."""
+    if estimator not in _SCORECARDS:
+        _SCORECARDS[estimator] = _derive_scorecard(estimator)
+    return _SCORECARDS[estimator]
+
+
+def _derive_scorecard(estimator: Any) -> PointsScorecard | None:
     from riskkit.estimators.scorecard import PointsScorecard
 
     additive = getattr(estimator, "estimator_", estimator)
