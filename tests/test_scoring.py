@@ -166,3 +166,17 @@ def _written(frame: pd.DataFrame) -> Path:
     path = Path(tempfile.mkdtemp()) / "needs.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+def test_each_result_carries_its_recourse(setting: tuple[LoadedModel, pd.DataFrame]) -> None:
+    model, cases = setting
+    scored = score_cases(model, cases)
+    names = model.bundle.config.band_names()
+    lowest = next(i for i, band in enumerate(scored.bands) if band == names[0])
+    assert scored[lowest].recourse is not None
+    assert scored[lowest].recourse.reason == "already_lowest_band"
+    higher = next(i for i, band in enumerate(scored.bands) if band != names[0])
+    recourse = scored[higher].recourse
+    assert recourse is not None and recourse.current_band == scored.bands[higher]
+    data = json.loads(json.dumps(scored[higher].to_dict()))
+    assert data["recourse"]["current_band"] == scored.bands[higher]

@@ -20,12 +20,15 @@ JSON schema of a scored case (``ScoreResult.to_dict()``, ``schema_version`` "2")
       ],                                 # sum(points) == probability - reference_probability
       "needs": NeedsProfile.to_dict() | null,
       "case_plan": CasePlan.to_dict() | null,
+      "recourse": Recourse.to_dict() | null,
+                                         # the smallest changes to changeable factors that
+                                         # would lower the band (riskkit.explain.recourse)
       "model": {"name": str, "version": int, "alias": str | null},
       "scored_at": str                   # ISO 8601, UTC
     }
 
-Version 2 added ``interval``, ``final_band``, ``override``, ``scorecard_points``, ``needs`` and
-``case_plan`` to version 1; the fields of version 1 are unchanged.
+Version 2 added ``interval``, ``final_band``, ``override``, ``scorecard_points``, ``needs``,
+``case_plan`` and ``recourse`` to version 1; the fields of version 1 are unchanged.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from riskkit.estimators.needs import NeedsProfile
+    from riskkit.explain.recourse import Recourse
     from riskkit.scoring.interventions import CasePlan
 
 SCHEMA_VERSION = "2"
@@ -85,6 +89,7 @@ class ScoreResult:
     scorecard_points: int | None = None
     needs: NeedsProfile | None = None
     case_plan: CasePlan | None = None
+    recourse: Recourse | None = None
     override: Override | None = None
 
     @property
@@ -127,6 +132,7 @@ class ScoreResult:
             ],
             "needs": None if self.needs is None else self.needs.to_dict(),
             "case_plan": None if self.case_plan is None else self.case_plan.to_dict(),
+            "recourse": None if self.recourse is None else self.recourse.to_dict(),
             "model": {
                 "name": self.model.name,
                 "version": self.model.version,

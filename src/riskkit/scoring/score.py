@@ -68,6 +68,8 @@ class ScoredCases:
     scored_at: str
     estimator: Any = field(default=None, repr=False)
     log_odds: np.ndarray | None = field(default=None, repr=False)
+    band_thresholds: tuple[float, ...] | None = None
+    band_names: tuple[str, ...] = ()
     needs_model: NeedsModel | None = field(default=None, repr=False)
     needs_inputs: pd.DataFrame | None = field(default=None, repr=False)
     catalogue: Catalogue | None = field(default=None, repr=False)
@@ -162,6 +164,18 @@ class ScoredCases:
             from riskkit.scoring.interventions import recommend_interventions
 
             case_plan = recommend_interventions(str(self.bands[i]), needs, self.catalogue)
+        recourse = None
+        if self.band_thresholds is not None and self.estimator is not None:
+            from riskkit.explain.recourse import find_recourse
+
+            additive = getattr(self.estimator, "estimator_", self.estimator)
+            if not list(additive.interactions or []):
+                recourse = find_recourse(
+                    self.estimator,
+                    self.values.iloc[[i]],
+                    band_thresholds=self.band_thresholds,
+                    band_names=self.band_names,
+                )
         interval = None
         if self.intervals is not None:
             low, high = self.intervals.interval(self.values.iloc[[i]], calibrator=self.calibrator)
@@ -181,6 +195,7 @@ class ScoredCases:
             else int(self.scorecard_points[i]),
             needs=needs,
             case_plan=case_plan,
+            recourse=recourse,
         )
 
 
@@ -261,6 +276,8 @@ def score_cases(
         scored_at=when,
         estimator=estimator,
         log_odds=log_odds,
+        band_thresholds=tuple(config.band_thresholds()),
+        band_names=tuple(config.band_names()),
         needs_model=needs_model,
         needs_inputs=needs_inputs,
         catalogue=catalogue,
