@@ -49,3 +49,10 @@ def test_notebooks_are_committed_without_outputs() -> None:
         for cell in notebook["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, path.name
+
+
+def test_case_worker_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _run(ROOT / "notebooks" / "case_worker_report.ipynb", tmp_path, monkeypatch)
+    assert "sum of the factors" in text  # the explanation adds up
+    assert "waterfall drawn" in text and "supervision:" in text
+    assert '"final_band"' in text and "report written" in text  # the override was recorded
