@@ -195,6 +195,10 @@ def test_score_writes_json_and_html_per_person(
             data["probability"] - data["reference_probability"], abs=1e-12
         )
         assert data["band"] in ("low", "medium", "high")
+        # The registered model carries its bootstrap refits: every score has its interval.
+        interval = data["interval"]
+        assert interval["method"] == "bootstrap" and interval["level"] == 0.9
+        assert 0 <= interval["low"] <= interval["high"] <= 1
         html = (in_workspace / "scores" / f"{person_id}.html").read_text(encoding="utf-8")
         assert "Informe de evaluación de riesgo" in html
         assert person_id in html

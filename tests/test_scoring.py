@@ -180,3 +180,31 @@ def test_each_result_carries_its_recourse(setting: tuple[LoadedModel, pd.DataFra
     assert recourse is not None and recourse.current_band == scored.bands[higher]
     data = json.loads(json.dumps(scored[higher].to_dict()))
     assert data["recourse"]["current_band"] == scored.bands[higher]
+
+
+def test_interval_from_the_bootstrap_refits(
+    setting: tuple[LoadedModel, pd.DataFrame], tmp_path: Path
+) -> None:
+    from riskkit.estimators.uncertainty import BootstrapIntervals
+    from riskkit.tracking import read_bundle, save_bundle
+    from riskkit.training.pipeline import build_estimator
+
+    model, cases = setting
+    config = model.bundle.config
+    train = load_records(config, _written(generate_population(2000, seed=24))).validation.valid
+    intervals = BootstrapIntervals(n_bootstrap=8, level=0.9, random_state=0).fit(
+        build_estimator(config), train[config.features.use], train[config.target.column].astype(int)
+    )
+    bundle = ModelBundle(model.bundle.estimator, config, intervals)
+    hashes = save_bundle(bundle, tmp_path / "bundle")
+    assert "intervals.json" in hashes
+    stored = read_bundle(tmp_path / "bundle", hashes)
+    loaded = LoadedModel(name="recidivism", version=4, alias=None, stored=stored)
+    result = score_cases(loaded, cases)[0]
+    assert result.interval is not None
+    low, high, level = result.interval
+    assert 0.0 <= low <= high <= 1.0 and level == 0.9
+    data = result.to_dict()["interval"]
+    assert data == {"low": low, "high": high, "level": 0.9, "method": "bootstrap"}
+    # Without the refits there is no interval, and the JSON says so.
+    assert score_cases(model, cases)[0].to_dict()["interval"] is None

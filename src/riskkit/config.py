@@ -207,6 +207,16 @@ class CalibrationConfig(_Section):
     cv: Annotated[int, Field(ge=2, le=10)] = 5
 
 
+class UncertaintyConfig(_Section):
+    """The uncertainty band of each score: percentiles of the probability across additive
+    models refitted on bootstrap resamples of the training part (docs/uncertainty.md)."""
+
+    n_bootstrap: Annotated[int, Field(ge=0, le=500)] = Field(
+        default=30, description="refits; 0 turns the interval off"
+    )
+    level: Annotated[float, Field(gt=0, lt=1)] = 0.9
+
+
 class PromotionConfig(_Section):
     """Gates a new version must pass for the ``champion`` alias to move to it.
 
@@ -371,6 +381,7 @@ class PipelineConfig(_Section):
     needs: NeedsConfig | None = None
     tuning: TuningConfig = TuningConfig()
     calibration: CalibrationConfig = CalibrationConfig()
+    uncertainty: UncertaintyConfig = UncertaintyConfig()
     promotion: PromotionConfig = PromotionConfig()
     split: SplitConfig = SplitConfig()
     bands: list[BandConfig] = Field(default_factory=list)

@@ -4,7 +4,8 @@ integrity hashes.
 Tracking store: ``MLFLOW_TRACKING_URI`` when set, otherwise MLflow's own default (a SQLite file
 ``mlflow.db`` in the working directory). A model is stored as a custom pyfunc whose artifacts are
 a *bundle* directory holding no pickle: ``model.json`` (the estimator's state), ``booster.txt``
-(LightGBM's text model) and ``pipeline.json`` (the pipeline configuration it was trained with).
+(LightGBM's text model), ``pipeline.json`` (the pipeline configuration it was trained with) and,
+when the pipeline asks for uncertainty intervals, ``intervals.json`` (the bootstrap refits' tables).
 A needs model's bundle has no ``booster.txt``: its ``model.json`` is
 :meth:`~riskkit.estimators.needs.NeedsModel.get_state`, which holds every domain's LightGBM text
 model. The SHA-256 of each bundle file is recorded on the model version and checked on every load.
@@ -46,9 +47,12 @@ from riskkit.errors import ModelNotFoundError, RiskkitError
 from riskkit.estimators.bands import assign_bands
 from riskkit.estimators.calibration import RiskModel, estimator_from_state
 from riskkit.estimators.needs import NeedsModel
+from riskkit.estimators.uncertainty import BootstrapIntervals
 
 CHAMPION = "champion"
 BUNDLE_FILES: tuple[str, ...] = ("model.json", "booster.txt", "pipeline.json")
+#: The bootstrap refits of a risk model's uncertainty interval (only when the pipeline has them).
+INTERVALS_FILE = "intervals.json"
 NEEDS_BUNDLE_FILES: tuple[str, ...] = ("model.json", "pipeline.json")
 _REFERENCE = re.compile(r"^(?:models:/)?(?P<name>[^@/]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))?$")
 
@@ -58,10 +62,12 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 @dataclass(frozen=True)
 class ModelBundle:
-    """A fitted model with the pipeline configuration it was trained with."""
+    """A fitted model with the pipeline configuration it was trained with, and the bootstrap
+    refits that give each score its uncertainty interval (when the pipeline asks for them)."""
 
     estimator: RiskModel
     config: PipelineConfig
+    intervals: BootstrapIntervals | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,11 @@ def save_bundle(bundle: ModelBundle | NeedsBundle, directory: Path) -> dict[str,
         state, booster_text = bundle.estimator.get_state()
         (directory / "model.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
         (directory / "booster.txt").write_text(booster_text, encoding="utf-8")
+        if bundle.intervals is not None:
+            names = (*names, INTERVALS_FILE)
+            (directory / INTERVALS_FILE).write_text(
+                json.dumps(bundle.intervals.get_state()), encoding="utf-8"
+            )
     (directory / "pipeline.json").write_text(
         bundle.config.model_dump_json(indent=1), encoding="utf-8"
     )
@@ -220,7 +231,15 @@ def read_bundle(
     if config.is_needs:
         return NeedsBundle(NeedsModel.from_state(state), config)
     booster_text = (directory / "booster.txt").read_text(encoding="utf-8")
-    return ModelBundle(estimator_from_state(state, booster_text), config)
+    intervals = None
+    if (directory / INTERVALS_FILE).is_file() or (
+        expected_hashes and INTERVALS_FILE in expected_hashes
+    ):
+        _check_file(directory, INTERVALS_FILE, expected_hashes)
+        intervals = BootstrapIntervals.from_state(
+            json.loads((directory / INTERVALS_FILE).read_text(encoding="utf-8"))
+        )
+    return ModelBundle(estimator_from_state(state, booster_text), config, intervals)
 
 
 def load_bundle(directory: Path, expected_hashes: Mapping[str, str] | None = None) -> ModelBundle:

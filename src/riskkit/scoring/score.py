@@ -275,6 +275,8 @@ def score_cases(
         model=ModelIdentity(name=model.name, version=model.version, alias=model.alias),
         scored_at=when,
         estimator=estimator,
+        intervals=model.bundle.intervals,
+        calibrator=getattr(estimator, "calibrator_", None),
         log_odds=log_odds,
         band_thresholds=tuple(config.band_thresholds()),
         band_names=tuple(config.band_names()),

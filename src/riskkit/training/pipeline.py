@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from riskkit.estimators.additive import AdditiveBoostedClassifier
 from riskkit.estimators.calibration import CalibratedAdditiveClassifier
 from riskkit.features.registry import default_registry
 from riskkit.training.split import load_and_split
+
+if TYPE_CHECKING:
+    from riskkit.estimators.uncertainty import BootstrapIntervals
 
 Progress = Callable[[str], None]
 
@@ -109,6 +112,31 @@ def build_model(
         cv=config.calibration.cv,
         random_state=config.model.seed,
     )
+
+
+def fit_intervals(
+    config: PipelineConfig,
+    overrides: Mapping[str, Any] | None,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    say: Callable[[str], None] = lambda _line: None,
+) -> BootstrapIntervals | None:
+    """The bootstrap refits behind each score's uncertainty interval (``[uncertainty]``), or
+    ``None`` when the pipeline turns them off or the model has pairwise interactions (its
+    log-odds are not a sum of one table per feature)."""
+    from riskkit.estimators.uncertainty import BootstrapIntervals
+
+    settings = config.uncertainty
+    if settings.n_bootstrap == 0:
+        return None
+    if config.features.interactions:
+        say("uncertainty intervals skipped: the model has pairwise interactions")
+        return None
+    say(f"fitting {settings.n_bootstrap} bootstrap refits for the uncertainty intervals")
+    return BootstrapIntervals(
+        n_bootstrap=settings.n_bootstrap, level=settings.level, random_state=config.model.seed
+    ).fit(build_estimator(config, overrides), X, y)
 
 
 def data_period(records: pd.DataFrame, config: PipelineConfig) -> str | None:
@@ -290,6 +318,7 @@ def train(
     estimator = build_model(config, tuning.best_params).fit(X_train, y_train)
     if isinstance(estimator, CalibratedAdditiveClassifier):
         say(f"calibration: {estimator.method_} (cross-validated log-loss {estimator.cv_log_loss_})")
+    intervals = fit_intervals(config, tuning.best_params, X_train, y_train, say=say)
     p_test = estimator.predict_proba(X_test)[:, 1]
     p_train = estimator.predict_proba(X_train)[:, 1]
     present = [a for a in config.sensitive.attributes if a in records.columns]
@@ -335,7 +364,7 @@ def train(
     metrics.update({f"{kind}_test_auc": values["auc"] for kind, values in comparison.items()})
 
     say(f"logging the run and registering model {config.tracking.model_name!r} in MLflow")
-    bundle = tracking.ModelBundle(estimator=estimator, config=config)
+    bundle = tracking.ModelBundle(estimator=estimator, config=config, intervals=intervals)
     hash_of_data = data_hash(records)
     tags = {
         "pipeline": config.name,
