@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,6 +98,102 @@ def read_records(path: str | Path) -> RecordFile:
         raise empty
     frame.columns = [str(c).strip() for c in frame.columns]
     return RecordFile(frame=frame, path=path, encoding=encoding)
+
+
+def _text_encoding(path: Path, block: int = 1 << 20) -> str:
+    """``utf-8`` when the whole file decodes as UTF-8 (checked block by block, without holding
+    it in memory), else ``latin-1``, the same rule as :func:`read_records`."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(block):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"
+    return "utf-8"
+
+
+def iter_record_chunks(
+    path: str | Path, chunk_rows: int = 100_000, *, columns: list[str] | None = None
+) -> Iterator[RecordFile]:
+    """Read a CSV, Parquet or JSON-lines file ``chunk_rows`` records at a time.
+
+    Each chunk is read exactly as :func:`read_records` reads a whole file (text columns, the
+    same encoding rule, a byte-order mark ignored), and its index continues from the previous
+    chunk's, so row numbers refer to the file. A ``.json`` file holding one document (an object
+    or an array) is read whole, as one chunk. ``columns`` reads only those columns where the
+    format allows it (CSV and Parquet; a missing one is simply absent from the chunks).
+
+    Raises
+    ------
+    RiskkitError, DataValidationError
+        As :func:`read_records`.
+    """
+    import pandas as pd
+
+    if chunk_rows < 1:
+        raise RiskkitError(f"chunk_rows must be at least 1; found {chunk_rows}")
+    path = Path(path)
+    if not path.is_file():
+        raise RiskkitError(f"no such file: {path} (check the path; it is read from {Path.cwd()})")
+    fmt = file_format(path)
+    if (fmt == "jsonl" and path.suffix.lower() == ".json") or path.stat().st_size == 0:
+        yield read_records(path)
+        return
+    empty = DataValidationError(
+        [ValidationProblem(None, None, None, "the file holds no records (no header or no rows)")],
+        source=str(path),
+    )
+    seen_any = False
+    try:
+        if fmt == "csv":
+            encoding = _text_encoding(path)
+            chunks = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+                chunksize=chunk_rows,
+                usecols=(lambda name: str(name).strip() in columns) if columns else None,
+            )
+            for frame in chunks:
+                frame.columns = [str(c).strip() for c in frame.columns]
+                seen_any = seen_any or not frame.empty
+                yield RecordFile(frame=frame, path=path, encoding=encoding)
+        elif fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            start = 0
+            parquet = pq.ParquetFile(path)
+            wanted = None if columns is None else [c for c in columns if c in parquet.schema.names]
+            for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
+                frame = batch.to_pandas()
+                frame.index = pd.RangeIndex(start, start + len(frame))
+                start += len(frame)
+                frame.columns = [str(c).strip() for c in frame.columns]
+                seen_any = seen_any or not frame.empty
+                yield RecordFile(frame=frame, path=path, encoding=None)
+        else:
+            with pd.read_json(
+                path, lines=True, dtype=False, chunksize=chunk_rows, encoding="utf-8-sig"
+            ) as reader:
+                for frame in reader:
+                    frame.columns = [str(c).strip() for c in frame.columns]
+                    seen_any = seen_any or not frame.empty
+                    yield RecordFile(frame=frame, path=path, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise empty from None
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataValidationError(
+            [ValidationProblem(None, None, None, f"the {fmt} file cannot be parsed: {exc}")],
+            source=str(path),
+        ) from None
+    if not seen_any:
+        raise empty
 
 
 def _read_json_records(path: Path) -> pd.DataFrame:

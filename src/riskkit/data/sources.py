@@ -3,6 +3,7 @@ mapped onto registry names and validated against the record schema."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,3 +89,54 @@ def load_records(
         validation=validate_records(mapped, schema),
         encoding=encoding,
     )
+
+
+def iter_loaded_records(
+    config: PipelineConfig,
+    path: str | Path,
+    *,
+    purpose: Purpose = "score",
+    chunk_rows: int = 100_000,
+) -> Iterator[LoadedRecords]:
+    """Read, map and validate a file ``chunk_rows`` records at a time (any size).
+
+    Row numbers run across chunks as in one file, and an id repeated in a later chunk is
+    rejected as a duplicate, so the chunks' valid and rejected rows together are exactly what
+    :func:`load_records` would give for the whole file.
+    """
+    from riskkit.data.io import iter_record_chunks
+    from riskkit.data.mapping import map_columns
+
+    schema = RecordSchema.for_pipeline(config, purpose=purpose)
+    duplicates = _duplicate_ids(path, config.data.id_column, chunk_rows)
+    first_row = 1
+    for chunk in iter_record_chunks(path, chunk_rows):
+        mapped = map_columns(chunk.frame, config)
+        validation = validate_records(mapped, schema, first_row=first_row, duplicate_ids=duplicates)
+        first_row += len(chunk.frame)
+        yield LoadedRecords(
+            source=str(chunk.path), raw=chunk.frame, validation=validation, encoding=chunk.encoding
+        )
+
+
+def _duplicate_ids(path: str | Path, id_column: str, chunk_rows: int) -> dict[str, str]:
+    """Every id the file repeats, with the (1-based) rows sharing it: one pass over the id
+    column before the chunks are validated, so a duplicate is rejected wherever it falls."""
+    import pandas as pd
+
+    from riskkit.data.io import iter_record_chunks
+
+    parts = [
+        chunk.frame[id_column].astype("string").str.strip()
+        for chunk in iter_record_chunks(path, chunk_rows, columns=[id_column])
+        if id_column in chunk.frame.columns
+    ]
+    if not parts:
+        return {}
+    ids = pd.concat(parts)
+    ids = ids[ids.notna() & (ids != "")]
+    repeated = ids[ids.duplicated(keep=False)]
+    rows = pd.Series(repeated.index + 1, index=repeated.to_numpy())
+    return {
+        str(key): ", ".join(str(r) for r in group.tolist()) for key, group in rows.groupby(level=0)
+    }

@@ -9,6 +9,7 @@ which batch commands write to a rejects file with their reasons. No row is dropp
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -141,7 +142,13 @@ def _check_categorical(spec: ColumnSpec, text: pd.Series) -> tuple[pd.Series, di
     return values, {f"unknown category; allowed values: {allowed}": bad}
 
 
-def validate_records(frame: pd.DataFrame, schema: RecordSchema) -> ValidationResult:
+def validate_records(
+    frame: pd.DataFrame,
+    schema: RecordSchema,
+    *,
+    first_row: int = 1,
+    duplicate_ids: Mapping[str, str] | None = None,
+) -> ValidationResult:
     """Check records (already mapped onto registry names) against ``schema``.
 
     Parameters
@@ -150,6 +157,12 @@ def validate_records(frame: pd.DataFrame, schema: RecordSchema) -> ValidationRes
         Records, one per row; text or typed columns.
     schema : RecordSchema
         What the records must hold.
+    first_row : int, default 1
+        Row number of the first record: a file read in chunks numbers its rows as one file.
+    duplicate_ids : mapping of str to str, optional
+        For a file read in chunks: every id that appears more than once in the whole file,
+        with the rows that share it ("2, 6"), found beforehand. Those records are rejected as
+        duplicates in whichever chunk they fall, exactly as when the file is read whole.
 
     Returns
     -------
@@ -158,7 +171,7 @@ def validate_records(frame: pd.DataFrame, schema: RecordSchema) -> ValidationRes
         all-or-nothing behaviour of the Python API.
     """
     n_input = len(frame)
-    rows = pd.RangeIndex(1, n_input + 1, name=ROW_COLUMN)
+    rows = pd.RangeIndex(first_row, first_row + n_input, name=ROW_COLUMN)
     frame = frame.reset_index(drop=True)
     frame.index = rows
     problems: list[ValidationProblem] = []
@@ -194,8 +207,19 @@ def validate_records(frame: pd.DataFrame, schema: RecordSchema) -> ValidationRes
         if spec.kind == "id":
             values = text
             broken = {}
+            if duplicate_ids is not None:
+                shared = text.map(duplicate_ids)
+                for row in shared.index[shared.notna().to_numpy()]:
+                    cell_problems[int(row)].append(
+                        ValidationProblem(
+                            int(row),
+                            spec.display_name,
+                            str(text[row]),
+                            f"duplicate id (rows {shared[row]} share it); ids must be unique",
+                        )
+                    )
             counts = text.map(text.value_counts())
-            dupes = text.notna() & (counts > 1)
+            dupes = text.notna() & (counts > 1) & (duplicate_ids is None)
             if dupes.any():
                 first_rows = (
                     text[dupes]
