@@ -469,6 +469,8 @@ def test_group_metrics_equal_fairlearn_metricframe() -> None:
     )
     from sklearn.metrics import roc_auc_score
 
+    from riskkit.metrics import calibration_error
+
     rng = np.random.default_rng(11)
     n = 3000
     y_score = rng.random(n)
@@ -477,7 +479,7 @@ def test_group_metrics_equal_fairlearn_metricframe() -> None:
         {"a": rng.choice(["x", "y", "z"], size=n), "b": rng.choice(["u", "v"], size=n)}
     )
     report = audit_predictions(
-        y_true, y_score, sensitive_features=features, threshold=0.4, intervals=False
+        y_true, y_score, sensitive_features=features, threshold=0.4, n_resamples=100
     )
     frame = MetricFrame(
         metrics={
@@ -497,3 +499,7 @@ def test_group_metrics_equal_fairlearn_metricframe() -> None:
         assert group.metrics["auc"].value == pytest.approx(
             roc_auc_score(y_true[mask], y_score[mask]), abs=1e-12
         )
+        assert group.metrics["ece"].value == pytest.approx(
+            calibration_error(y_true[mask], y_score[mask]), abs=1e-12
+        )
+        assert group.metrics["ece"].low <= group.metrics["ece"].high

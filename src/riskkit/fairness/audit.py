@@ -19,7 +19,7 @@ Every number that is undefined (NaN) is written as ``null``. An *estimate* is
 ``score``
     Name of the audited score (e.g. ``"probability"``, ``"decile_score"``).
 ``score_is_probability``
-    Whether the score is a probability in [0, 1]; when false, ``brier`` and
+    Whether the score is a probability in [0, 1]; when false, ``brier``, ``ece`` and
     ``calibration_in_the_large`` are not computed.
 ``threshold``
     People with ``score >= threshold`` are the ones selected (labelled high risk).
@@ -44,8 +44,9 @@ Every number that is undefined (NaN) is written as ``null``. An *estimate* is
     ``selection_rate`` (share selected), ``fpr`` (false positive rate: share of people without
     the outcome who are selected), ``fnr`` (false negative rate: share of people with the
     outcome who are not selected), ``precision`` (share of selected people with the outcome),
-    ``auc`` (area under the ROC curve), ``brier`` (Brier score), ``mean_score`` and
-    ``calibration_in_the_large`` (``mean_score - base_rate``).
+    ``auc`` (area under the ROC curve), ``brier`` (Brier score), ``ece`` (expected calibration
+    error over ten equal-width probability bins; the training card's ECE uses ten quantile bins
+    instead), ``mean_score`` and ``calibration_in_the_large`` (``mean_score - base_rate``).
 ``bootstrap``
     ``{"n_resamples", "confidence", "seed"}`` of the intervals (people resampled within each
     group), or ``null`` when intervals were not computed.
@@ -144,6 +145,7 @@ GROUP_METRICS: Final = (
     "precision",
     "auc",
     "brier",
+    "ece",
     "mean_score",
     "calibration_in_the_large",
 )
@@ -157,8 +159,8 @@ LEAD_METRIC: Final = {"punitive": "fpr", "assistive": "fnr"}
 #: its mean predicted probability (``reference_value``; ``reference`` is :data:`PREDICTED`).
 CALIBRATION_CHECK: Final = "observed_vs_predicted"
 PREDICTED: Final = "(predicted)"
-_PROBABILITY_ONLY: Final = frozenset({"brier", "calibration_in_the_large"})
-_SCORE_METRICS: Final = frozenset({"auc", "brier", "mean_score", "calibration_in_the_large"})
+_PROBABILITY_ONLY: Final = frozenset({"brier", "ece", "calibration_in_the_large"})
+_SCORE_METRICS: Final = frozenset({"auc", "brier", "ece", "mean_score", "calibration_in_the_large"})
 _OVERALL: Final = "(overall)"
 
 Purpose = Literal["punitive", "assistive"]
