@@ -184,6 +184,14 @@ def score_command(
     out: Annotated[Path, typer.Option(help="Output folder for the per-person JSON and HTML.")],
     lang: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "es",
     html: Annotated[bool, typer.Option(help="Write an HTML report per person.")] = True,
+    pdf: Annotated[
+        bool,
+        typer.Option(
+            "--pdf",
+            help="Also write a PDF report per person, and the caseload and facility PDFs "
+            "(slower: about a second a person).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="End with a JSON summary line.")] = False,
     needs: Annotated[
         str | None,
@@ -198,7 +206,9 @@ def score_command(
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why the band was overridden.")] = None,
 ) -> None:
-    """Score records with a registered model: one JSON and one HTML report per person."""
+    """Score records with a registered model: one JSON and one HTML report per person (and a
+    PDF with --pdf), the caseload by band and the facility summary (caseload.html,
+    facility.html, facility.json)."""
     from riskkit.errors import RiskkitError
     from riskkit.reports.i18n import messages
     from riskkit.scoring.batch import score_file
@@ -223,6 +233,7 @@ def score_command(
             out,
             language=lang,
             html=html,
+            pdf=pdf,
             progress=_say,
             needs_model=needs_model,
             catalogue=plans,

@@ -1,5 +1,7 @@
 """Scoring a file of records: every valid row is scored, every invalid row is written to a
-rejects file with its reasons, and the summary counts both (their sum is the input)."""
+rejects file with its reasons, and the summary counts both (their sum is the input). Besides
+one report per person, a run writes the caseload (people by band) and the facility summary
+(people by band, need and programme)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: File stems of the run's own files: a person with such an id gets ``caseload_.json`` etc.
+RESERVED_STEMS = frozenset({"caseload", "facility", "scores", "rejects"})
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,19 @@ class BatchSummary:
     index_path: Path
     rejects_path: Path | None
     bands: dict[str, int] = field(default_factory=dict)
+    caseload_path: Path | None = None
+    facility_path: Path | None = None
+    facility_json_path: Path | None = None
+    caseload_pdf_path: Path | None = None
+    facility_pdf_path: Path | None = None
+    n_pdf: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
+
+        def shown(path: Path | None) -> str | None:
+            return None if path is None else str(path)
+
         return {
             "input": self.n_input,
             "scored": self.n_scored,
@@ -42,7 +56,13 @@ class BatchSummary:
             "bands": self.bands,
             "out_dir": str(self.out_dir),
             "index": str(self.index_path),
-            "rejects": None if self.rejects_path is None else str(self.rejects_path),
+            "rejects": shown(self.rejects_path),
+            "caseload": shown(self.caseload_path),
+            "facility": shown(self.facility_path),
+            "facility_json": shown(self.facility_json_path),
+            "caseload_pdf": shown(self.caseload_pdf_path),
+            "facility_pdf": shown(self.facility_pdf_path),
+            "pdf_reports": self.n_pdf,
         }
 
 
@@ -60,15 +80,27 @@ def score_file(
     *,
     language: str = "es",
     html: bool = True,
+    pdf: bool = False,
     progress: Progress | None = None,
     needs_model: NeedsModel | None = None,
     catalogue: Catalogue | None = None,
     override: tuple[str, str] | None = None,
 ) -> BatchSummary:
-    """Score every record of ``input_path`` and write one JSON (and one HTML report) per person.
+    """Score every record of ``input_path`` and write one JSON (and one report) per person.
 
-    Writes ``<out_dir>/<id>.json``, ``<out_dir>/<id>.html``, ``<out_dir>/scores.csv`` (one row
-    per person) and, when rows are invalid, ``<out_dir>/rejects.csv`` with the reasons.
+    Writes, in ``out_dir``:
+
+    * ``<id>.json`` per person, ``<id>.html`` when ``html`` (the default) and ``<id>.pdf`` when
+      ``pdf`` (off by default: a PDF takes about a second a person, an HTML page milliseconds);
+    * ``scores.csv``, one row per person, naming each person's files;
+    * ``caseload.html``, the people by band used (highest first) with their top need and first
+      programme, linking to the HTML reports; ``facility.html`` and ``facility.json``, the people
+      counted by band, need and programme (:mod:`riskkit.reports.caseload_report`); with
+      ``pdf``, also ``caseload.pdf`` and ``facility.pdf``. These are always written, for an
+      empty file too;
+    * ``rejects.csv`` with the reasons, when rows are invalid.
+
+    Reports are in ``language`` (es, pt or en).
 
     ``needs_model`` and ``catalogue`` add each person's needs profile and case plan.
     ``override`` is ``(band, reason)``: a case worker's decision for the one person in the file
@@ -84,10 +116,20 @@ def score_file(
 
     from riskkit.data.io import write_records
     from riskkit.data.sources import load_records
-    from riskkit.reports.case_report import render_case_html
+    from riskkit.reports.case_report import render_case_html, render_case_pdf
+    from riskkit.reports.caseload_report import (
+        CaseloadEntry,
+        facility_summary,
+        render_caseload_html,
+        render_caseload_pdf,
+        render_facility_html,
+        render_facility_pdf,
+    )
+    from riskkit.reports.i18n import messages
     from riskkit.scoring.score import apply_override, score_cases
 
     say = progress or (lambda _line: None)
+    messages("case", language)  # an unknown language fails before any work
     config = model.bundle.config
     loaded = load_records(config, input_path, purpose="score")
     validation = loaded.validation
@@ -103,7 +145,8 @@ def score_file(
             "records; score that person's record alone to record an override"
         )
     rows = []
-    used: set[str] = set()
+    entries: list[CaseloadEntry] = []
+    used: set[str] = set(RESERVED_STEMS)
     for result in results:
         if override is not None:
             result = apply_override(result, *override, band_names=config.band_names())
@@ -119,6 +162,11 @@ def score_file(
             (out / f"{stem}.html").write_text(
                 render_case_html(result, config=config, language=language), encoding="utf-8"
             )
+        if pdf:
+            (out / f"{stem}.pdf").write_bytes(
+                render_case_pdf(result, config=config, language=language)
+            )
+        entries.append(CaseloadEntry.from_result(result, report=f"{stem}.html" if html else None))
         rows.append(
             {
                 "person_id": result.person_id,
@@ -127,14 +175,40 @@ def score_file(
                 "final_band": result.final_band,
                 "json": f"{stem}.json",
                 "html": f"{stem}.html" if html else "",
+                "pdf": f"{stem}.pdf" if pdf else "",
             }
         )
     index_path = write_records(
         pd.DataFrame(
-            rows, columns=["person_id", "probability", "band", "final_band", "json", "html"]
+            rows,
+            columns=["person_id", "probability", "band", "final_band", "json", "html", "pdf"],
         ),
         out / "scores.csv",
     )
+    caseload_path = out / "caseload.html"
+    caseload_path.write_text(
+        render_caseload_html(entries, config=config, language=language), encoding="utf-8"
+    )
+    summary_of_facility = facility_summary(entries, config=config, catalogue=catalogue)
+    facility_path = out / "facility.html"
+    facility_path.write_text(
+        render_facility_html(summary_of_facility, config=config, language=language),
+        encoding="utf-8",
+    )
+    facility_json_path = out / "facility.json"
+    facility_json_path.write_text(
+        json.dumps(summary_of_facility.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    caseload_pdf_path = facility_pdf_path = None
+    if pdf:
+        caseload_pdf_path = out / "caseload.pdf"
+        caseload_pdf_path.write_bytes(
+            render_caseload_pdf(entries, config=config, language=language)
+        )
+        facility_pdf_path = out / "facility.pdf"
+        facility_pdf_path.write_bytes(
+            render_facility_pdf(summary_of_facility, config=config, language=language)
+        )
     rejects_path = None
     if len(validation.rejects):
         rejects_path = write_records(validation.rejects, out / "rejects.csv")
@@ -147,6 +221,12 @@ def score_file(
         index_path=index_path,
         rejects_path=rejects_path,
         bands=bands,
+        caseload_path=caseload_path,
+        facility_path=facility_path,
+        facility_json_path=facility_json_path,
+        caseload_pdf_path=caseload_pdf_path,
+        facility_pdf_path=facility_pdf_path,
+        n_pdf=len(rows) if pdf else 0,
     )
     say(f"{summary.n_scored} scored, {summary.n_rejected} rejected of {summary.n_input} read")
     return summary
