@@ -368,3 +368,16 @@ def test_proxy_source_features_are_registry_features_of_their_domain() -> None:
     for domain, names in PROXY_SOURCE_FEATURES.items():
         for name in names:
             assert registry[name].domain == domain, (domain, name)
+
+
+def test_profile_from_probabilities_equals_profiles() -> None:
+    population = generate_population(1500, seed=8)
+    X = population[["age", "housing", "substance_use", "employment_prospect"]]
+    Y = population[["need_housing", "need_substance_use", "need_education_employment"]]
+    model = NeedsModel(n_estimators=20, n_jobs=1).fit(X, Y)
+    values = model.predict_proba(X.iloc[:5]).to_numpy()
+    assert [model.profile_from_probabilities(row) for row in values] == model.profiles(
+        X.iloc[:5]
+    )
+    with pytest.raises(RiskkitError, match="expected one probability per domain"):
+        model.profile_from_probabilities(values[0][:2])

@@ -555,25 +555,32 @@ class NeedsModel(BaseEstimator):  # type: ignore[misc]
         Each profile lists every modelled domain with its probability and level, ranked by
         probability (highest first; ties keep ``domains_`` order).
         """
-        proba = self.predict_proba(X)
-        values = proba.to_numpy(dtype="float64")
-        order = np.argsort(-values, axis=1, kind="stable")
-        thresholds = self.level_thresholds_
-        result: list[NeedsProfile] = []
-        for row, ranks in zip(values, order, strict=True):
-            result.append(
-                NeedsProfile(
-                    tuple(
-                        DomainNeed(
-                            domain=self.domains_[j],
-                            probability=float(row[j]),
-                            level=level_for(float(row[j]), thresholds),
-                        )
-                        for j in ranks
-                    )
-                )
+        values = self.predict_proba(X).to_numpy(dtype="float64")
+        return [self.profile_from_probabilities(row) for row in values]
+
+    def profile_from_probabilities(self, probabilities: np.ndarray) -> NeedsProfile:
+        """The profile of one person from their probabilities, one per domain in ``domains_``
+        order (a row of :meth:`predict_proba`): for scoring many people, predict once and build
+        each profile when it is read."""
+        check_is_fitted(self, "models_")
+        row = np.asarray(probabilities, dtype="float64")
+        if row.shape != (len(self.domains_),):
+            raise RiskkitError(
+                f"expected one probability per domain ({len(self.domains_)}: "
+                f"{', '.join(self.domains_)}); got an array of shape {row.shape}"
             )
-        return result
+        ranks = np.argsort(-row, kind="stable")
+        thresholds = self.level_thresholds_
+        return NeedsProfile(
+            tuple(
+                DomainNeed(
+                    domain=self.domains_[j],
+                    probability=float(row[j]),
+                    level=level_for(float(row[j]), thresholds),
+                )
+                for j in ranks
+            )
+        )
 
     def levels(self, X: pd.DataFrame) -> pd.DataFrame:
         """The level (``"low"``, ``"moderate"``, ``"high"``) of each domain, one column per

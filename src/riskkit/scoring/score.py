@@ -85,6 +85,17 @@ class ScoredCases:
         return None if self.estimator is None else _scorecard(self.estimator)
 
     @cached_property
+    def needs_probabilities(self) -> np.ndarray | None:
+        """Each person's probability per need domain (``needs_model.domains_`` order), from
+        one prediction for everybody the first time a result is read."""
+        if self.needs_model is None or self.needs_inputs is None:
+            return None
+        values: np.ndarray = self.needs_model.predict_proba(self.needs_inputs).to_numpy(
+            dtype="float64"
+        )
+        return values
+
+    @cached_property
     def scorecard_points(self) -> np.ndarray | None:
         """Each person's total on the printed scorecard. Each feature's points are the
         scorecard's rounding of the table value the person's bin has, so they come from the
@@ -157,8 +168,8 @@ class ScoredCases:
             for j in order
         )
         needs = None
-        if self.needs_model is not None and self.needs_inputs is not None:
-            needs = self.needs_model.profiles(self.needs_inputs.iloc[[i]])[0]
+        if self.needs_model is not None and self.needs_probabilities is not None:
+            needs = self.needs_model.profile_from_probabilities(self.needs_probabilities[i])
         case_plan = None
         if self.catalogue is not None:
             from riskkit.scoring.interventions import recommend_interventions
