@@ -208,3 +208,25 @@ def test_interval_from_the_bootstrap_refits(
     assert data == {"low": low, "high": high, "level": 0.9, "method": "bootstrap"}
     # Without the refits there is no interval, and the JSON says so.
     assert score_cases(model, cases)[0].to_dict()["interval"] is None
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 1000])
+def test_a_file_in_chunks_loses_nobody(
+    setting: tuple[LoadedModel, pd.DataFrame], tmp_path: Path, chunk_rows: int
+) -> None:
+    from riskkit.scoring.batch import score_file
+
+    model, _ = setting
+    people = generate_population(7, seed=31).astype(object)
+    people.loc[3, "age"] = "old"  # not a number: rejected
+    people.loc[5, "person_id"] = people.loc[1, "person_id"]  # a repeated id: both rejected
+    people.to_csv(tmp_path / "cases.csv", index=False)
+    summary = score_file(
+        model, tmp_path / "cases.csv", tmp_path / "out", html=False, chunk_rows=chunk_rows
+    )
+    assert (summary.n_input, summary.n_scored, summary.n_rejected) == (7, 4, 3)
+    index = pd.read_csv(tmp_path / "out" / "scores.csv")
+    assert len(index) == 4 and index["person_id"].is_unique
+    rejects = pd.read_csv(tmp_path / "out" / "rejects.csv")
+    assert sorted(rejects["row"]) == [2, 4, 6]
+    assert sum(summary.bands.values()) == 4

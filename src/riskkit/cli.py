@@ -235,6 +235,7 @@ def score_command(
             html=html,
             pdf=pdf,
             progress=_say,
+            show_progress=True,
             needs_model=needs_model,
             catalogue=plans,
             override=None if override is None or reason is None else (override, reason),

@@ -5,6 +5,7 @@ one report per person, a run writes the caseload (people by band) and the facili
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -85,6 +86,8 @@ def score_file(
     needs_model: NeedsModel | None = None,
     catalogue: Catalogue | None = None,
     override: tuple[str, str] | None = None,
+    chunk_rows: int = 50_000,
+    show_progress: bool = False,
 ) -> BatchSummary:
     """Score every record of ``input_path`` and write one JSON (and one report) per person.
 
@@ -100,7 +103,11 @@ def score_file(
       empty file too;
     * ``rejects.csv`` with the reasons, when rows are invalid.
 
-    Reports are in ``language`` (es, pt or en).
+    Reports are in ``language`` (es, pt or en). The file is read, validated and scored
+    ``chunk_rows`` records at a time, so its size is not bounded by memory (rows are numbered
+    and duplicate ids found across the whole file, see
+    :func:`riskkit.data.sources.iter_loaded_records`); ``show_progress`` draws a progress bar on
+    standard error, and ``progress`` receives a line per chunk.
 
     ``needs_model`` and ``catalogue`` add each person's needs profile and case plan.
     ``override`` is ``(band, reason)``: a case worker's decision for the one person in the file
@@ -115,7 +122,7 @@ def score_file(
     import pandas as pd
 
     from riskkit.data.io import write_records
-    from riskkit.data.sources import load_records
+    from riskkit.data.sources import iter_loaded_records
     from riskkit.reports.case_report import render_case_html, render_case_pdf
     from riskkit.reports.caseload_report import (
         CaseloadEntry,
@@ -131,60 +138,85 @@ def score_file(
     say = progress or (lambda _line: None)
     messages("case", language)  # an unknown language fails before any work
     config = model.bundle.config
-    loaded = load_records(config, input_path, purpose="score")
-    validation = loaded.validation
-    if validation.file_problems:
-        raise DataValidationError(validation.problems, source=loaded.source)
-    say(validation.summary())
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    results = score_cases(model, validation.valid, needs_model=needs_model, catalogue=catalogue)
-    if override is not None and len(results) != 1:
+    chunks = iter_loaded_records(config, input_path, purpose="score", chunk_rows=chunk_rows)
+    first = next(chunks)
+    if first.validation.file_problems:
+        raise DataValidationError(first.validation.problems, source=first.source)
+    if override is not None and len(first.validation.valid) + len(first.validation.rejects) > 1:
         raise RiskkitError(
-            f"--override applies to one person, but {input_path} holds {len(results)} valid "
-            "records; score that person's record alone to record an override"
+            f"--override applies to one person, but {input_path} holds several records; score "
+            "that person's record alone to record an override"
         )
-    rows = []
+    out.mkdir(parents=True, exist_ok=True)
+    index_path = out / "scores.csv"
+    index_columns = ["person_id", "probability", "band", "final_band", "json", "html", "pdf"]
     entries: list[CaseloadEntry] = []
+    rejects: list[pd.DataFrame] = []
     used: set[str] = set(RESERVED_STEMS)
-    for result in results:
-        if override is not None:
-            result = apply_override(result, *override, band_names=config.band_names())
-        stem = safe_file_stem(result.person_id)
-        while stem in used:
-            stem += "_"
-        used.add(stem)
-        data = result.to_dict()
-        (out / f"{stem}.json").write_text(
-            json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
-        )
-        if html:
-            (out / f"{stem}.html").write_text(
-                render_case_html(result, config=config, language=language), encoding="utf-8"
+    bands = dict.fromkeys(config.band_names(), 0)
+    n_input = n_scored = 0
+    from tqdm import tqdm
+
+    bar = tqdm(desc="scoring", unit=" records", disable=not show_progress, leave=False)
+    for number, loaded in enumerate(itertools.chain([first], chunks)):
+        validation = loaded.validation
+        if validation.file_problems:
+            raise DataValidationError(validation.problems, source=loaded.source)
+        n_input += validation.n_input
+        rejects.append(validation.rejects)
+        results = score_cases(model, validation.valid, needs_model=needs_model, catalogue=catalogue)
+        if override is not None and len(results) != 1:
+            raise RiskkitError(
+                f"--override applies to one person, but {input_path} holds no valid record; "
+                f"see the reasons in {out / 'rejects.csv'}"
             )
-        if pdf:
-            (out / f"{stem}.pdf").write_bytes(
-                render_case_pdf(result, config=config, language=language)
+        rows = []
+        for result in results:
+            if override is not None:
+                result = apply_override(result, *override, band_names=config.band_names())
+            stem = safe_file_stem(result.person_id)
+            while stem in used:
+                stem += "_"
+            used.add(stem)
+            data = result.to_dict()
+            (out / f"{stem}.json").write_text(
+                json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
             )
-        entries.append(CaseloadEntry.from_result(result, report=f"{stem}.html" if html else None))
-        rows.append(
-            {
-                "person_id": result.person_id,
-                "probability": result.probability,
-                "band": result.band,
-                "final_band": result.final_band,
-                "json": f"{stem}.json",
-                "html": f"{stem}.html" if html else "",
-                "pdf": f"{stem}.pdf" if pdf else "",
-            }
+            if html:
+                (out / f"{stem}.html").write_text(
+                    render_case_html(result, config=config, language=language), encoding="utf-8"
+                )
+            if pdf:
+                (out / f"{stem}.pdf").write_bytes(
+                    render_case_pdf(result, config=config, language=language)
+                )
+            entries.append(
+                CaseloadEntry.from_result(result, report=f"{stem}.html" if html else None)
+            )
+            rows.append(
+                {
+                    "person_id": result.person_id,
+                    "probability": result.probability,
+                    "band": result.band,
+                    "final_band": result.final_band,
+                    "json": f"{stem}.json",
+                    "html": f"{stem}.html" if html else "",
+                    "pdf": f"{stem}.pdf" if pdf else "",
+                }
+            )
+        for name, count in results.band_counts(config.band_names()).items():
+            bands[name] += count
+        pd.DataFrame(rows, columns=index_columns).to_csv(
+            index_path, mode="w" if number == 0 else "a", header=number == 0, index=False
         )
-    index_path = write_records(
-        pd.DataFrame(
-            rows,
-            columns=["person_id", "probability", "band", "final_band", "json", "html", "pdf"],
-        ),
-        out / "scores.csv",
-    )
+        n_scored += len(results)
+        bar.update(validation.n_input)
+        say(
+            f"{n_input:,} records read: {n_scored:,} scored, {n_input - n_scored:,} rejected so far"
+        )
+    bar.close()
+    all_rejects = pd.concat(rejects, ignore_index=True)
     caseload_path = out / "caseload.html"
     caseload_path.write_text(
         render_caseload_html(entries, config=config, language=language), encoding="utf-8"
@@ -210,13 +242,12 @@ def score_file(
             render_facility_pdf(summary_of_facility, config=config, language=language)
         )
     rejects_path = None
-    if len(validation.rejects):
-        rejects_path = write_records(validation.rejects, out / "rejects.csv")
-    bands = results.band_counts(config.band_names())
+    if len(all_rejects):
+        rejects_path = write_records(all_rejects, out / "rejects.csv")
     summary = BatchSummary(
-        n_input=validation.n_input,
-        n_scored=len(results),
-        n_rejected=len(validation.rejects),
+        n_input=n_input,
+        n_scored=n_scored,
+        n_rejected=len(all_rejects),
         out_dir=out,
         index_path=index_path,
         rejects_path=rejects_path,
@@ -226,7 +257,7 @@ def score_file(
         facility_json_path=facility_json_path,
         caseload_pdf_path=caseload_pdf_path,
         facility_pdf_path=facility_pdf_path,
-        n_pdf=len(rows) if pdf else 0,
+        n_pdf=n_scored if pdf else 0,
     )
     say(f"{summary.n_scored} scored, {summary.n_rejected} rejected of {summary.n_input} read")
     return summary
