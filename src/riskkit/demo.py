@@ -43,7 +43,7 @@ def run_demo(
     seed = config.data.seed
     outputs: dict[str, Path] = {}
 
-    say(f"[1/4] generating {rows} synthetic people (seed {seed}) and two fresh cohorts")
+    say(f"[1/5] generating {rows} synthetic people (seed {seed}) and two fresh cohorts")
     data_dir = workdir / "data"
     outputs["training population"] = write_records(
         generate_population(rows, seed=seed), data_dir / "population.csv"
@@ -61,7 +61,7 @@ def run_demo(
     cases.loc[len(cases)] = broken.iloc[0]
     outputs["new cases to score"] = write_records(cases, data_dir / "new_cases.csv")
 
-    say(f"[2/4] validating the records and training pipeline {config.name!r}")
+    say(f"[2/5] validating the records and training pipeline {config.name!r}")
     from riskkit.training.pipeline import train
 
     result = train(
@@ -84,8 +84,30 @@ def run_demo(
 
     model = load_model(reference)
 
+    needs_pipeline = pipeline.parent / "needs.toml"
+    needs_model = None
+    if needs_pipeline.is_file():
+        say(f"[3/5] training the needs model ({needs_pipeline.name}): one model per need domain")
+        needs_result = train(
+            load_pipeline(needs_pipeline),
+            data=outputs["training population"],
+            models_dir=workdir / "models",
+            progress=lambda line: say("      " + line),
+        )
+        outputs["needs model card"] = needs_result.files["card_html"]
+        needs_model = load_model(f"{needs_result.model_name}/{needs_result.version}").needs_model
+    else:
+        say(f"[3/5] no {needs_pipeline} beside the pipeline: case reports without needs")
+    catalogue = None
+    catalogue_file = pipeline.parent.parent / "catalogues" / "example.toml"
+    if catalogue_file.is_file():
+        from riskkit.scoring.catalogue import load_catalogue
+
+        catalogue = load_catalogue(catalogue_file, band_names=config.band_names())
+        outputs["example catalogue"] = catalogue_file
+
     say(
-        f"[3/4] auditing {reference} on the audit cohort by "
+        f"[4/5] auditing {reference} on the audit cohort by "
         + ", ".join(config.sensitive.attributes)
     )
     from riskkit.fairness.model_audit import audit_model
@@ -99,8 +121,10 @@ def run_demo(
     )
     outputs["audit (JSON)"] = audit.files["json"]
     outputs["audit (HTML)"] = audit.files["html"]
+    if "pdf" in audit.files:
+        outputs["audit (PDF)"] = audit.files["pdf"]
 
-    say(f"[4/4] scoring {len(cases)} new cases with {reference}")
+    say(f"[5/5] scoring {len(cases)} new cases with {reference}")
     from riskkit.scoring.batch import score_file
 
     summary = score_file(
@@ -109,8 +133,15 @@ def run_demo(
         workdir / "scores",
         language=language,
         progress=lambda line: say("      " + line),
+        needs_model=needs_model,
+        catalogue=catalogue,
+        pdf=True,
     )
-    outputs["case reports (JSON + HTML)"] = summary.out_dir
+    outputs["case reports (JSON/HTML/PDF)"] = summary.out_dir
+    if summary.caseload_path is not None:
+        outputs["caseload"] = summary.caseload_path
+    if summary.facility_path is not None:
+        outputs["facility summary"] = summary.facility_path
     outputs["score index"] = summary.index_path
     if summary.rejects_path is not None:
         outputs["rejected cases, with reasons"] = summary.rejects_path
