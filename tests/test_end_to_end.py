@@ -265,6 +265,10 @@ def test_audit_writes_group_metrics(trained: dict[str, object], in_workspace: Pa
         assert groups[("sex", sex)]["n"] == count
     assert {g for a, g in groups if a == "ethnicity"} >= set(cohort["ethnicity"].unique())
     assert (in_workspace / "audit" / "audit.html").is_file()
+    # The default threshold selects exactly the highest band: a probability on the medium
+    # band's (inclusive) upper edge is not flagged.
+    edge = 0.4  # pipelines/recidivism.toml: medium ends at 0.4
+    assert audit["threshold"] == float(np.nextafter(edge, 1.0))
 
 
 def test_audit_refuses_model_inputs_as_sensitive(

@@ -126,7 +126,9 @@ def audit_model(
     elif settings.threshold is not None:
         cut = settings.threshold
     else:
-        cut = decision_threshold(config.band_thresholds())
+        # The highest band holds probabilities above the previous band's upper edge, which is
+        # inclusive; the audit selects scores >= its threshold, so take the next number up.
+        cut = float(np.nextafter(decision_threshold(config.band_thresholds()), 1.0))
     estimator = model.bundle.estimator
     say(f"scoring {len(records)} records with {model.reference}")
     probability = estimator.predict_proba(records[list(estimator.feature_names_in_)])[:, 1]
