@@ -376,8 +376,6 @@ def test_profile_from_probabilities_equals_profiles() -> None:
     Y = population[["need_housing", "need_substance_use", "need_education_employment"]]
     model = NeedsModel(n_estimators=20, n_jobs=1).fit(X, Y)
     values = model.predict_proba(X.iloc[:5]).to_numpy()
-    assert [model.profile_from_probabilities(row) for row in values] == model.profiles(
-        X.iloc[:5]
-    )
+    assert [model.profile_from_probabilities(row) for row in values] == model.profiles(X.iloc[:5])
     with pytest.raises(RiskkitError, match="expected one probability per domain"):
         model.profile_from_probabilities(values[0][:2])
