@@ -189,15 +189,12 @@ def test_nij_proxies_refuse_domains_without_a_proxy(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A folder with the small needs pipeline, its own MLflow store, as working directory."""
-    import mlflow
-
     folder = tmp_path_factory.mktemp("needs")
     write(folder, "needs.toml", small_needs())
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
         patch.chdir(folder)
-        mlflow.set_tracking_uri(uri)
         yield folder
 
 

@@ -11,7 +11,6 @@ proxies, and the card says so).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,13 @@ from riskkit.data.schema import ColumnSpec, RecordSchema
 from riskkit.data.sources import LoadedRecords
 from riskkit.errors import DataValidationError, RiskkitError, ValidationProblem
 from riskkit.features.registry import default_registry
-from riskkit.training.pipeline import TrainResult, data_hash, data_period, json_safe
+from riskkit.training.pipeline import (
+    TrainResult,
+    data_hash,
+    data_period,
+    json_safe,
+    write_card_files,
+)
 
 if TYPE_CHECKING:
     from riskkit.estimators.needs import NeedsModel
@@ -465,8 +470,7 @@ def train_needs(
         out with ``[needs] domains``), or another estimator check fails.
     """
     from riskkit import tracking
-    from riskkit.data.io import write_records
-    from riskkit.reports.model_card import render_model_card_html, render_needs_model_card
+    from riskkit.reports.model_card import render_needs_model_card
     from riskkit.training.promotion import decide_needs_promotion
 
     needs = _needs(config)
@@ -603,17 +607,12 @@ def train_needs(
             "auc_tolerance": needs.auc_tolerance,
         },
     }
-    files: dict[str, Path] = {"metrics": out_dir / "metrics.json"}
-    files["metrics"].write_text(json.dumps(json_safe(summary), indent=2), encoding="utf-8")
-    if len(validation.rejects):
-        files["rejects"] = write_records(validation.rejects, out_dir / "rejects.csv")
-    card = render_needs_model_card(config, json_safe(summary))
-    files["card"] = out_dir / "model_card.md"
-    files["card"].write_text(card, encoding="utf-8")
-    files["card_html"] = out_dir / "model_card.html"
-    files["card_html"].write_text(
-        render_model_card_html(card, title=f"{registered.name} v{registered.version}"),
-        encoding="utf-8",
+    files = write_card_files(
+        out_dir,
+        summary=summary,
+        card=render_needs_model_card(config, json_safe(summary)),
+        title=f"{registered.name} v{registered.version}",
+        rejects=validation.rejects,
     )
     tracking.attach_files(registered.run_id, [files["card"], files["card_html"], files["metrics"]])
     say(f"needs model {registered.name} v{registered.version} registered; card in {out_dir}")

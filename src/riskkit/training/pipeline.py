@@ -139,6 +139,30 @@ def fit_intervals(
     ).fit(build_estimator(config, overrides), X, y)
 
 
+def write_card_files(
+    out_dir: Path,
+    *,
+    summary: Mapping[str, Any],
+    card: str,
+    title: str,
+    rejects: pd.DataFrame,
+) -> dict[str, Path]:
+    """Write a trained model's ``metrics.json``, ``model_card.md`` and ``model_card.html``
+    (and ``rejects.csv`` when records were invalid) into ``out_dir``; returns them by name."""
+    from riskkit.data.io import write_records
+    from riskkit.reports.model_card import render_model_card_html
+
+    files = {"metrics": out_dir / "metrics.json"}
+    files["metrics"].write_text(json.dumps(json_safe(summary), indent=2), encoding="utf-8")
+    if len(rejects):
+        files["rejects"] = write_records(rejects, out_dir / "rejects.csv")
+    files["card"] = out_dir / "model_card.md"
+    files["card"].write_text(card, encoding="utf-8")
+    files["card_html"] = out_dir / "model_card.html"
+    files["card_html"].write_text(render_model_card_html(card, title=title), encoding="utf-8")
+    return files
+
+
 def data_period(records: pd.DataFrame, config: PipelineConfig) -> str | None:
     """First and last date of the records, when the pipeline splits by a date column."""
     if config.split.method != "time" or config.split.column not in records.columns:
@@ -286,7 +310,6 @@ def train(
         written to ``rejects.csv`` beside the metrics and counted.
     """
     from riskkit import tracking
-    from riskkit.data.io import write_records
     from riskkit.estimators.bands import decision_threshold
     from riskkit.training.evaluation import evaluate
     from riskkit.training.promotion import decide_promotion
@@ -436,19 +459,16 @@ def train(
             "champion_before": None if champion is None else champion.version,
         },
     }
-    files["metrics"] = out_dir / "metrics.json"
-    files["metrics"].write_text(json.dumps(json_safe(summary), indent=2), encoding="utf-8")
-    if len(validation.rejects):
-        files["rejects"] = write_records(validation.rejects, out_dir / "rejects.csv")
-    from riskkit.reports.model_card import render_model_card, render_model_card_html
+    from riskkit.reports.model_card import render_model_card
 
-    card = render_model_card(config, estimator, summary)
-    files["card"] = out_dir / "model_card.md"
-    files["card"].write_text(card, encoding="utf-8")
-    files["card_html"] = out_dir / "model_card.html"
-    files["card_html"].write_text(
-        render_model_card_html(card, title=f"{registered.name} v{registered.version}"),
-        encoding="utf-8",
+    files.update(
+        write_card_files(
+            out_dir,
+            summary=summary,
+            card=render_model_card(config, estimator, summary),
+            title=f"{registered.name} v{registered.version}",
+            rejects=validation.rejects,
+        )
     )
     tracking.attach_files(registered.run_id, [files["card"], files["card_html"], files["metrics"]])
     say(f"model {registered.name} v{registered.version} registered; card in {out_dir}")
