@@ -112,8 +112,23 @@ def _texts(labels: Labels) -> dict[str, str]:
     return {"es": labels.es, "pt": labels.pt, "en": labels.en}
 
 
+class _Described:
+    """Name and description in es, pt and en, read by language."""
+
+    labels: Labels
+    descriptions: Labels
+
+    def label(self, language: str) -> str:
+        """The name in ``language`` (es, pt or en)."""
+        return self.labels[language]
+
+    def description(self, language: str) -> str:
+        """The description in ``language`` (es, pt or en)."""
+        return self.descriptions[language]
+
+
 @dataclass(frozen=True)
-class SupervisionLevel:
+class SupervisionLevel(_Described):
     """Supervision for the person's risk band.
 
     Attributes
@@ -134,14 +149,6 @@ class SupervisionLevel:
     labels: Labels
     descriptions: Labels
 
-    def label(self, language: str) -> str:
-        """The name in ``language`` (es, pt or en)."""
-        return self.labels[language]
-
-    def description(self, language: str) -> str:
-        """The description in ``language`` (es, pt or en)."""
-        return self.descriptions[language]
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (see the module docstring)."""
         return {
@@ -154,7 +161,7 @@ class SupervisionLevel:
 
 
 @dataclass(frozen=True)
-class Measure:
+class Measure(_Described):
     """An alternative (non-custodial) measure allowed for the person's band.
 
     Attributes
@@ -171,14 +178,6 @@ class Measure:
     restrictiveness: int
     labels: Labels
     descriptions: Labels
-
-    def label(self, language: str) -> str:
-        """The name in ``language`` (es, pt or en)."""
-        return self.labels[language]
-
-    def description(self, language: str) -> str:
-        """The description in ``language`` (es, pt or en)."""
-        return self.descriptions[language]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (see the module docstring)."""
@@ -273,7 +272,7 @@ class ResponsivityNote:
 
 
 @dataclass(frozen=True)
-class ProgrammeMatch:
+class ProgrammeMatch(_Described):
     """A programme the plan proposes, with the needs it addresses.
 
     Attributes
@@ -312,14 +311,6 @@ class ProgrammeMatch:
     def need(self) -> PlannedNeed:
         """The need the programme was chosen for."""
         return self.needs[0]
-
-    def label(self, language: str) -> str:
-        """The name in ``language`` (es, pt or en)."""
-        return self.labels[language]
-
-    def description(self, language: str) -> str:
-        """The description in ``language`` (es, pt or en)."""
-        return self.descriptions[language]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (see the module docstring)."""
