@@ -1,0 +1,346 @@
+"""The hash-chained score log: appends, tampering, pseudonyms, export, replay, concurrency."""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import riskkit.audit_log as audit_log
+from riskkit.audit_log import GENESIS_HASH, ScoreLog, canonical_json
+from riskkit.errors import RiskkitError
+from riskkit.scoring.results import FactorContribution, ModelIdentity, Override, ScoreResult
+
+KEY = b"k" * 32
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _result(person: str = "P1", probability: float = 0.42, band: str = "medium") -> ScoreResult:
+    return ScoreResult(
+        person_id=person,
+        probability=probability,
+        band=band,
+        reference_probability=0.35,
+        outcome="rearrest_24m",
+        contributions=(
+            FactorContribution("prior_convictions", 3, 0.05, False),
+            FactorContribution("age", 31, 0.02, False),
+        ),
+        model=ModelIdentity(name="recidivism", version=3, alias="champion"),
+        scored_at="2026-01-15T09:30:00+00:00",
+    )
+
+
+RECORD = {"id": "P1", "name": "Ana Pérez", "age": 31, "prior_convictions": 3, "notes": "free text"}
+
+
+def _log(tmp_path: Path, **options: Any) -> ScoreLog:
+    options.setdefault("pseudonym_key", KEY)
+    return ScoreLog(f"sqlite:///{tmp_path / 'scores.db'}", **options)
+
+
+def _filled(tmp_path: Path, n: int = 10) -> ScoreLog:
+    log = _log(tmp_path)
+    for i in range(n):
+        person = f"P{i}"
+        log.append_score(
+            _result(person, probability=i / (n + 1)),
+            user="ana",
+            role="case_worker",
+            record={**RECORD, "id": person},
+        )
+    return log
+
+
+def _raw(log: ScoreLog, sql: str, **params: Any) -> list[Any]:
+    engine = sa.create_engine(log.url)
+    with engine.begin() as conn:
+        result = conn.execute(sa.text(sql), params)
+        rows = list(result) if result.returns_rows else []
+    engine.dispose()
+    return rows
+
+
+def test_append_and_verify(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    assert log.verify().ok and log.verify().head_hash == GENESIS_HASH
+    first = log.append_score(_result(), user="ana", role="case_worker", record=RECORD)
+    second = log.append_override(
+        first.id, "high", "  Recent threats to the victim.  ", user="ben", role="case_worker"
+    )
+    assert (first.id, second.id) == (1, 2)
+    assert first.prev_hash == GENESIS_HASH and second.prev_hash == first.entry_hash
+    assert first.kind == "score" and first.final_band == "medium" and first.override_reason is None
+    assert second.kind == "override" and second.refers_to == 1 and second.band == "medium"
+    assert second.final_band == "high" and second.override_reason == "Recent threats to the victim."
+    assert first.input_hash == audit_log._sha256(canonical_json(RECORD))
+    # only the model's inputs are kept: no name, no free text
+    assert first.input_values == {"age": 31, "prior_convictions": 3}
+    assert "Ana" not in first.inputs and "free text" not in first.inputs
+    assert first.recorded_at.endswith("+00:00") and first.model_version == 3
+    check = log.verify()
+    assert check.ok and check.entries == 2 and check.first_bad_id is None
+    assert (check.head_id, check.head_hash) == (2, second.entry_hash) == log.head()
+    assert log.get(2) == second and len(log) == 2
+    assert "intact: 2 entries" in str(check)
+
+
+def test_a_result_with_an_override_keeps_both_bands(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    changed = ScoreResult(**{**_result().__dict__, "override": Override("low", "Housing found")})
+    entry = log.append_score(changed, user="ana", role="case_worker", record=RECORD)
+    assert (entry.band, entry.final_band, entry.override_reason) == (
+        "medium",
+        "low",
+        "Housing found",
+    )
+
+
+def test_edited_output_is_named(tmp_path: Path) -> None:
+    log = _filled(tmp_path)
+    _raw(log, "UPDATE score_log SET probability = 0.01, final_band = 'low' WHERE id = 7")
+    check = log.verify()
+    assert not check.ok and check.first_bad_id == 7 and check.entries == 6
+    assert "edited" in (check.problem or "")
+    assert "broken at entry 7" in str(check)
+
+
+def test_deleted_entry_is_named(tmp_path: Path) -> None:
+    log = _filled(tmp_path)
+    _raw(log, "DELETE FROM score_log WHERE id = 5")
+    check = log.verify()
+    assert not check.ok and check.first_bad_id == 5
+    assert "entry 5 is missing (deleted): entry 6 follows entry 4" in (check.problem or "")
+
+
+def test_deleted_last_entries_are_named(tmp_path: Path) -> None:
+    log = _filled(tmp_path)
+    _raw(log, "DELETE FROM score_log WHERE id >= 9")
+    check = log.verify()
+    assert not check.ok and check.first_bad_id == 9
+    assert "entries 9-10 were deleted" in (check.problem or "")
+
+
+def test_swapped_entries_are_named(tmp_path: Path) -> None:
+    log = _filled(tmp_path)
+    columns = [c.name for c in audit_log._entries.columns if c.name != "id"]
+    rows = {r[0]: r for r in _raw(log, "SELECT * FROM score_log WHERE id IN (4, 8)")}
+    for target, source in ((4, 8), (8, 4)):
+        values = dict(zip(["id", *columns], rows[source], strict=True))
+        assignments = ", ".join(f'"{c}" = :{c}' for c in columns)
+        _raw(
+            log,
+            f"UPDATE score_log SET {assignments} WHERE id = :target",
+            target=target,
+            **{c: values[c] for c in columns},
+        )
+    check = log.verify()
+    assert not check.ok and check.first_bad_id == 4
+    assert "reordered" in (check.problem or "")
+
+
+def test_rehashed_edit_is_caught_at_the_next_entry(tmp_path: Path) -> None:
+    log = _filled(tmp_path, 4)
+    edited = audit_log.LogEntry(**{**log.get(2).to_dict(), "final_band": "low"})
+    rehashed = edited.computed_hash()
+    _raw(log, "UPDATE score_log SET final_band = 'low', entry_hash = :h WHERE id = 2", h=rehashed)
+    check = log.verify()
+    assert not check.ok and check.first_bad_id == 3
+
+
+def test_pseudonyms(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    entry = log.append_score(_result("P1"), user="ana", role="case_worker", record=RECORD)
+    assert entry.person != "P1" and "P1" not in entry.person and len(entry.person) == 64
+    assert entry.person_pseudonymised
+    again = ScoreLog(log.url, pseudonym_key=KEY)
+    assert again.pseudonym("P1") == entry.person
+    assert ScoreLog(log.url, pseudonym_key=b"x" * 32).pseudonym("P1") != entry.person
+    assert [e.id for e in again.entries(person="P1")] == [1]
+    plain = ScoreLog(log.url, pseudonym_key=None, pseudonymise=False)
+    kept = plain.append_score(_result("P1"), user="ana", role="case_worker", record=RECORD)
+    assert kept.person == "P1" and not kept.person_pseudonymised and plain.verify().ok
+
+
+def test_refuses_to_start_without_a_key(tmp_path: Path) -> None:
+    with pytest.raises(RiskkitError, match=r"no pseudonym key was given; create one .*secrets"):
+        ScoreLog(f"sqlite:///{tmp_path / 'a.db'}", pseudonym_key=None)
+    with pytest.raises(RiskkitError, match="at least 16 bytes, found 3 bytes"):
+        ScoreLog(f"sqlite:///{tmp_path / 'a.db'}", pseudonym_key=b"abc")
+    with pytest.raises(RiskkitError, match="not a database URL"):
+        ScoreLog("nonsense://", pseudonym_key=KEY)
+
+
+def test_bad_appends_are_refused(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    with pytest.raises(RiskkitError, match=r"lacks the model input\(s\) \['age'\]"):
+        log.append_score(_result(), user="ana", role="case_worker", record={"prior_convictions": 1})
+    with pytest.raises(RiskkitError, match="names who asked"):
+        log.append_score(_result(), user=" ", role="case_worker", record=RECORD)
+    score = log.append_score(_result(), user="ana", role="case_worker", record=RECORD)
+    with pytest.raises(RiskkitError, match="needs a reason"):
+        log.append_override(score.id, "high", "  ", user="ana", role="case_worker")
+    with pytest.raises(RiskkitError, match="'extreme' is not one of the pipeline's bands"):
+        log.append_override(
+            score.id, "extreme", "why", user="a", role="r", band_names=["low", "high"]
+        )
+    override = log.append_override(score.id, "high", "why", user="a", role="r")
+    with pytest.raises(RiskkitError, match="entry 2 is an entry of kind 'override'"):
+        log.append_override(override.id, "low", "why", user="a", role="r")
+    with pytest.raises(RiskkitError, match="entry 9 is no entry"):
+        log.append_override(9, "low", "why", user="a", role="r")
+    with pytest.raises(RiskkitError, match="has no entry 9"):
+        log.get(9)
+    assert len(log) == 2 and log.verify().ok
+
+
+def test_filters_and_csv_export_by_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter(datetime(2026, 1, d, 12, tzinfo=UTC) for d in range(1, 11))
+    monkeypatch.setattr(audit_log, "_now", lambda: next(clock))
+    log = _filled(tmp_path, 6)  # 1-6 January
+    log.append_override(2, "high", "New charge", user="ben", role="case_worker")  # 7 January
+    path = tmp_path / "export.csv"
+    written = log.export_csv(path, start=date(2026, 1, 2), end=date(2026, 1, 4))
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert written == 3 and [r["id"] for r in rows] == ["2", "3", "4"]
+    assert rows[0]["recorded_at"] == "2026-01-02T12:00:00.000000+00:00"
+    assert float(rows[0]["probability"]) == log.get(2).probability
+    assert log.export_csv(tmp_path / "all.csv") == 7
+    assert [e.id for e in log.entries(start="2026-01-05T12:00:00+00:00")] == [5, 6, 7]
+    assert [e.id for e in log.entries(end=datetime(2026, 1, 2, 12, tzinfo=UTC))] == [1]
+    assert [e.id for e in log.entries(overridden=True)] == [7]
+    assert len(list(log.entries(overridden=False))) == 6
+    assert [e.id for e in log.entries(final_band="high")] == [7]
+    assert len(list(log.entries(model_version=3, band="medium", batch=2))) == 7
+    assert list(log.entries(model_version=4)) == []
+    with pytest.raises(RiskkitError, match="has no time zone"):
+        list(log.entries(start=datetime(2026, 1, 1)))
+    with pytest.raises(RiskkitError, match="not an ISO 8601 date"):
+        list(log.entries(end="last tuesday"))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    from riskkit.config import load_pipeline
+    from riskkit.data.sources import load_records
+    from riskkit.data.synthetic import generate_population
+    from riskkit.tracking import LoadedModel, ModelBundle
+    from riskkit.training.pipeline import build_model
+
+    config = load_pipeline(ROOT / "pipelines" / "recidivism.toml")
+    config = config.model_copy(
+        update={"model": config.model.model_copy(update={"n_estimators": 40})}
+    )
+    folder = tmp_path_factory.mktemp("audit_log")
+    generate_population(1500, seed=31).to_csv(folder / "train.csv", index=False)
+    generate_population(30, seed=32).to_csv(folder / "cases.csv", index=False)
+    train = load_records(config, folder / "train.csv").validation.valid
+    model = build_model(config).fit(
+        train[config.features.use], train[config.target.column].astype(int)
+    )
+    loaded = LoadedModel(
+        name="recidivism", version=3, alias="champion", stored=ModelBundle(model, config)
+    )
+    cases = load_records(config, folder / "cases.csv", purpose="score").validation.valid
+    return loaded, cases
+
+
+def test_replay_matches_for_the_same_model(tmp_path: Path, trained: tuple[Any, Any]) -> None:
+    from dataclasses import replace
+
+    from riskkit.scoring.score import score_cases
+    from riskkit.tracking import LoadedModel
+
+    model, cases = trained
+    scored = score_cases(model, cases)
+    log = _log(tmp_path)
+    for i in range(len(cases)):
+        record = cases.iloc[i].to_dict()
+        log.append_score(scored[i], user="ana", role="case_worker", record=record)
+    assert log.verify().ok
+    for entry_id in range(1, len(cases) + 1):
+        replay = log.replay(entry_id, model)
+        assert replay.matches and replay.same_model, str(replay)
+        assert abs(replay.replayed_probability - replay.logged_probability) <= 1e-12
+    assert "matches" in str(log.replay(1, model))
+    # a different model version is reported as such, and a changed score does not match
+    other = LoadedModel(name="recidivism", version=4, alias=None, stored=model.stored)
+    assert not log.replay(1, other).same_model and log.replay(1, other).matches
+    changed = replace(scored[0], probability=scored[0].probability / 2 + 0.01)
+    entry = log.append_score(
+        changed, user="ana", role="case_worker", record=cases.iloc[0].to_dict()
+    )
+    assert not log.replay(entry.id, model).matches
+    assert "DOES NOT match" in str(log.replay(entry.id, model))
+
+
+def _write_many(url: str, writer: int, count: int) -> None:
+    log = ScoreLog(url, pseudonym_key=KEY)
+    for i in range(count):
+        person = f"W{writer}-{i}"
+        log.append_score(
+            _result(person, probability=(i % 100) / 100),
+            user=f"writer{writer}",
+            role="case_worker",
+            record={**RECORD, "id": person},
+        )
+    log.close()
+
+
+def test_concurrent_writer_processes_keep_one_chain(tmp_path: Path) -> None:
+    """4 processes x 100 appends here; benchmarks/log_concurrency.py runs 8 x 500."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    ScoreLog(url, pseudonym_key=KEY).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_many, args=(url, w, 100)) for w in range(4)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    log = ScoreLog(url, pseudonym_key=KEY)
+    check = log.verify()
+    assert check.ok and check.entries == 400 == len(log), str(check)
+    assert {e.user for e in log.entries()} == {f"writer{w}" for w in range(4)}
+    assert _raw(log, "PRAGMA journal_mode")[0][0] == "wal"
+
+
+def test_threads_sharing_one_log(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    errors: list[BaseException] = []
+
+    def write(writer: int) -> None:
+        try:
+            for i in range(50):
+                log.append_score(
+                    _result(f"T{writer}-{i}"), user=f"t{writer}", role="r", record=RECORD
+                )
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(log) == 200 and log.verify().ok
+
+
+def test_a_failed_append_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _filled(tmp_path, 3)
+
+    def broken() -> datetime:
+        raise RuntimeError("clock failed")
+
+    monkeypatch.setattr(audit_log, "_now", broken)
+    with pytest.raises(RuntimeError, match="clock failed"):
+        log.append_score(_result(), user="ana", role="case_worker", record=RECORD)
+    monkeypatch.undo()
+    assert len(log) == 3 and log.head()[0] == 3 and log.verify().ok
