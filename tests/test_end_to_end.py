@@ -401,3 +401,53 @@ def test_group_metrics_include_calibration_with_intervals(
         encoding="utf-8"
     )
     assert "| attribute | group | n | base rate | AUC | Brier | ECE | slope | FPR | FNR |" in card
+
+
+def test_scores_go_to_the_log_which_verifies_exports_and_replays(
+    trained: dict[str, object], in_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    url = f"sqlite:///{in_workspace / 'log_test.db'}"
+    monkeypatch.delenv("RISKKIT_LOG_KEY", raising=False)
+    refused = runner.invoke(
+        app,
+        ["score", "--model", "recidivism", "--input", "cases.csv", "--out", "l0", "--log", url],
+    )
+    assert refused.exit_code == 1, refused.output
+    assert "set RISKKIT_LOG_KEY" in refused.output
+    monkeypatch.setenv("RISKKIT_LOG_KEY", "ab" * 32)
+    scored = runner.invoke(
+        app,
+        [
+            "score",
+            "--model",
+            "recidivism",
+            "--input",
+            "cases.csv",
+            "--out",
+            "l1",
+            "--log",
+            url,
+            "--user",
+            "ana",
+            "--html",
+            "--json",
+        ],
+    )
+    assert scored.exit_code == 0, scored.output
+    summary = json.loads(scored.stdout.strip().splitlines()[-1])
+    verified = runner.invoke(app, ["log", "verify", "--log", url])
+    assert verified.exit_code == 0 and f"{summary['scored']} entries" in verified.output
+    replayed = runner.invoke(app, ["log", "replay", "2", "--log", url])
+    assert replayed.exit_code == 0 and "matches" in replayed.output
+    exported = runner.invoke(app, ["log", "export", "--log", url, "--out", "log.csv"])
+    assert exported.exit_code == 0
+    log = pd.read_csv(in_workspace / "log.csv")
+    assert len(log) == summary["scored"] and set(log["user"]) == {"ana"}
+    people = pd.read_csv(in_workspace / "cases.csv", dtype=str)["person_id"]
+    assert not set(log["person"]) & set(people)  # pseudonymised
+    with sqlite3.connect(in_workspace / "log_test.db") as db:
+        db.execute("update score_log set band = 'low' where id = 2")
+    broken = runner.invoke(app, ["log", "verify", "--log", url])
+    assert broken.exit_code == 1 and "broken at entry 2" in broken.output

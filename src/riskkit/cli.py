@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -205,6 +205,16 @@ def score_command(
         str | None, typer.Option(help="A case worker's band for this one person (with --reason).")
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why the band was overridden.")] = None,
+    log: Annotated[
+        str | None,
+        typer.Option(
+            help="Append every score to this score log (SQLAlchemy URL, e.g. "
+            "sqlite:///scores.db); person ids are pseudonymised with RISKKIT_LOG_KEY."
+        ),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Who is scoring, for the log (default: $USER).")
+    ] = None,
 ) -> None:
     """Score records with a registered model: one JSON and one HTML report per person (and a
     PDF with --pdf), the caseload by band and the facility summary (caseload.html,
@@ -227,6 +237,9 @@ def score_command(
             from riskkit.scoring.catalogue import load_catalogue
 
             plans = load_catalogue(catalogue, band_names=loaded.bundle.config.band_names())
+        import getpass
+
+        score_log = None if log is None else _open_log(log)
         summary = score_file(
             loaded,
             input_file,
@@ -236,6 +249,8 @@ def score_command(
             pdf=pdf,
             progress=_say,
             show_progress=True,
+            log=score_log,
+            user=user or getpass.getuser(),
             needs_model=needs_model,
             catalogue=plans,
             override=None if override is None or reason is None else (override, reason),
@@ -446,6 +461,106 @@ def audit_verify(
         f"ok: audit.json unchanged since {len(result.signoffs)} sign-off(s); sha256 "
         f"{result.audit_sha256}"
     )
+
+
+log_app = typer.Typer(
+    help="The score log: every score and override, hash-chained; verify, export, replay.",
+    no_args_is_help=True,
+)
+app.add_typer(log_app, name="log")
+
+LOG_URL_HELP = "The score log: a SQLAlchemy URL (default sqlite:///scores.db in this folder)."
+LOG_KEY_VARIABLE = "RISKKIT_LOG_KEY"
+
+
+def _open_log(url: str, *, pseudonymise: bool = True) -> Any:
+    """The score log, keyed from ``RISKKIT_LOG_KEY`` (hex) for pseudonymised person ids."""
+    import os
+
+    from riskkit.audit_log import ScoreLog
+    from riskkit.errors import RiskkitError
+
+    key_text = os.environ.get(LOG_KEY_VARIABLE, "").strip()
+    key = None
+    if key_text:
+        try:
+            key = bytes.fromhex(key_text)
+        except ValueError:
+            raise RiskkitError(
+                f"{LOG_KEY_VARIABLE} must be hexadecimal (e.g. the output of "
+                '`python -c "import secrets; print(secrets.token_hex(32))"`)'
+            ) from None
+    elif pseudonymise:
+        raise RiskkitError(
+            f"the score log stores person ids pseudonymised with a secret key: set "
+            f"{LOG_KEY_VARIABLE} to one (create it once with "
+            '`python -c "import secrets; print(secrets.token_hex(32))"` and keep it secret)'
+        )
+    return ScoreLog(url, pseudonym_key=key, pseudonymise=pseudonymise)
+
+
+@log_app.command("verify")
+def log_verify(
+    url: Annotated[str, typer.Option("--log", help=LOG_URL_HELP)] = "sqlite:///scores.db",
+) -> None:
+    """Check the chain: any edited, deleted or reordered entry is named (exit 1)."""
+    from riskkit.errors import RiskkitError
+
+    try:
+        with _open_log(url, pseudonymise=False) as log:
+            result = log.verify()
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    typer.echo(str(result))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@log_app.command("export")
+def log_export(
+    out: Annotated[Path, typer.Option(help="CSV file to write.")],
+    url: Annotated[str, typer.Option("--log", help=LOG_URL_HELP)] = "sqlite:///scores.db",
+    start: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.")
+    ] = None,
+) -> None:
+    """Write the log's entries (optionally between two dates) to CSV for auditors."""
+    from riskkit.errors import RiskkitError
+
+    try:
+        with _open_log(url, pseudonymise=False) as log:
+            rows = log.export_csv(out, start=start, end=end)
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    typer.echo(f"{rows} entries written to {out}")
+
+
+@log_app.command("replay")
+def log_replay(
+    entry_id: Annotated[int, typer.Argument(help="The log entry to reproduce.")],
+    url: Annotated[str, typer.Option("--log", help=LOG_URL_HELP)] = "sqlite:///scores.db",
+    model: Annotated[
+        str | None,
+        typer.Option(help="Model to replay with (default: the logged NAME/VERSION)."),
+    ] = None,
+) -> None:
+    """Score a logged entry again with the registered model and say whether it matches."""
+    from riskkit.errors import RiskkitError
+    from riskkit.tracking import load_model
+
+    try:
+        with _open_log(url, pseudonymise=False) as log:
+            entry = log.get(entry_id)
+            reference = model or f"{entry.model_name}/{entry.model_version}"
+            result = log.replay(entry_id, load_model(reference))
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    typer.echo(str(result))
+    if not result.matches:
+        raise typer.Exit(1)
 
 
 @app.command("demo")

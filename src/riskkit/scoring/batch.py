@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from riskkit.errors import DataValidationError, RiskkitError
 
 if TYPE_CHECKING:
+    from riskkit.audit_log import ScoreLog
     from riskkit.estimators.needs import NeedsModel
     from riskkit.scoring.catalogue import Catalogue
     from riskkit.tracking import LoadedModel
@@ -88,6 +89,9 @@ def score_file(
     override: tuple[str, str] | None = None,
     chunk_rows: int = 50_000,
     show_progress: bool = False,
+    log: ScoreLog | None = None,
+    user: str = "",
+    role: str = "case_worker",
 ) -> BatchSummary:
     """Score every record of ``input_path`` and write one JSON (and one report) per person.
 
@@ -107,7 +111,8 @@ def score_file(
     ``chunk_rows`` records at a time, so its size is not bounded by memory (rows are numbered
     and duplicate ids found across the whole file, see
     :func:`riskkit.data.sources.iter_loaded_records`); ``show_progress`` draws a progress bar on
-    standard error, and ``progress`` receives a line per chunk.
+    standard error, and ``progress`` receives a line per chunk. With ``log``, every score (and
+    the override) is appended to the hash-chained score log as ``user`` with ``role``.
 
     ``needs_model`` and ``catalogue`` add each person's needs profile and case plan.
     ``override`` is ``(band, reason)``: a case worker's decision for the one person in the file
@@ -172,9 +177,17 @@ def score_file(
                 f"see the reasons in {out / 'rejects.csv'}"
             )
         rows = []
-        for result in results:
+        records = validation.valid.reset_index(drop=True)
+        for position, result in enumerate(results):
             if override is not None:
                 result = apply_override(result, *override, band_names=config.band_names())
+            if log is not None:
+                log.append_score(
+                    result,
+                    user=user,
+                    role=role,
+                    record={str(k): v for k, v in records.iloc[position].items()},
+                )
             stem = safe_file_stem(result.person_id)
             while stem in used:
                 stem += "_"
