@@ -447,7 +447,10 @@ def test_scores_go_to_the_log_which_verifies_exports_and_replays(
     assert len(log) == summary["scored"] and set(log["user"]) == {"ana"}
     people = pd.read_csv(in_workspace / "cases.csv", dtype=str)["person_id"]
     assert not set(log["person"]) & set(people)  # pseudonymised
-    with sqlite3.connect(in_workspace / "log_test.db") as db:
-        db.execute("update score_log set band = 'low' where id = 2")
+    db = sqlite3.connect(in_workspace / "log_test.db")
+    changed = db.execute("update score_log set probability = 0.999 where id = 2").rowcount
+    db.commit()
+    db.close()
+    assert changed == 1
     broken = runner.invoke(app, ["log", "verify", "--log", url])
     assert broken.exit_code == 1 and "broken at entry 2" in broken.output
