@@ -464,7 +464,7 @@ def test_all_problems_at_once(tmp_path: Path) -> None:
     text = text.replace('id = "family_support"', 'id = "housing_support"')
     text = text.replace('id = "early_release"', 'id = "Early release"')
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(CatalogueError) as info:
+    with pytest.raises(CatalogueError, match=r"invalid jurisdiction catalogue") as info:
         load_catalogue(path)
     problems = "\n".join(info.value.problems)
     assert len(info.value.problems) == 4, problems

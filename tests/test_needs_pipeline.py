@@ -99,7 +99,7 @@ def test_needs_pipeline_refuses_target_bands_and_risk_sections(tmp_path: Path) -
         + '\n[[bands]]\nname = "all"\nmax_probability = 1.0\n'
         + "\n[calibration]\nmethod = 'platt'\n"
     )
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigError, match=r"a needs pipeline has no single target") as info:
         load_pipeline(write(tmp_path, "p.toml", text))
     problems = info.value.problems
     assert any(

@@ -80,7 +80,7 @@ def test_one_result_per_person_on_demand(setting: tuple[LoadedModel, pd.DataFram
     assert result.scorecard_points is not None and result.scorecard_points >= 0
     assert scored[-1].person_id == str(cases[model.bundle.config.data.id_column].iloc[-1])
     assert len(scored[:3]) == 3 and len(list(scored)) == len(cases)
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match="out of range"):
         scored[len(cases)]
     data = json.loads(json.dumps(result.to_dict()))
     assert data["schema_version"] == "2" and data["final_band"] == data["band"]
