@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,3 +96,31 @@ def data_root() -> Path:
     from riskkit.data.adapters import data_dir
 
     return data_dir()
+
+
+def small_scoring_setting(
+    folder: Path, *, trees: int, train_rows: int, case_rows: int, seed: int
+) -> tuple[Any, Any]:
+    """A registered-like risk model (the recidivism pipeline with ``trees`` trees, fitted on
+    ``train_rows`` synthetic people, not through MLflow) and ``case_rows`` validated new cases."""
+    from riskkit.config import load_pipeline
+    from riskkit.data.sources import load_records
+    from riskkit.data.synthetic import generate_population
+    from riskkit.tracking import LoadedModel, ModelBundle
+    from riskkit.training.pipeline import build_model
+
+    config = load_pipeline(Path(__file__).resolve().parent.parent / "pipelines" / "recidivism.toml")
+    config = config.model_copy(
+        update={"model": config.model.model_copy(update={"n_estimators": trees})}
+    )
+    generate_population(train_rows, seed=seed).to_csv(folder / "train.csv", index=False)
+    generate_population(case_rows, seed=seed + 1).to_csv(folder / "cases.csv", index=False)
+    train = load_records(config, folder / "train.csv").validation.valid
+    model = build_model(config).fit(
+        train[config.features.use], train[config.target.column].astype(int)
+    )
+    loaded = LoadedModel(
+        name="recidivism", version=3, alias="champion", stored=ModelBundle(model, config)
+    )
+    cases = load_records(config, folder / "cases.csv", purpose="score").validation.valid
+    return loaded, cases

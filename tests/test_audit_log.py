@@ -16,6 +16,7 @@ import riskkit.audit_log as audit_log
 from riskkit.audit_log import GENESIS_HASH, ScoreLog, canonical_json
 from riskkit.errors import RiskkitError
 from riskkit.scoring.results import FactorContribution, ModelIdentity, Override, ScoreResult
+from tests.conftest import small_scoring_setting
 
 KEY = b"k" * 32
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,28 +229,8 @@ def test_filters_and_csv_export_by_date(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
-    from riskkit.config import load_pipeline
-    from riskkit.data.sources import load_records
-    from riskkit.data.synthetic import generate_population
-    from riskkit.tracking import LoadedModel, ModelBundle
-    from riskkit.training.pipeline import build_model
-
-    config = load_pipeline(ROOT / "pipelines" / "recidivism.toml")
-    config = config.model_copy(
-        update={"model": config.model.model_copy(update={"n_estimators": 40})}
-    )
     folder = tmp_path_factory.mktemp("audit_log")
-    generate_population(1500, seed=31).to_csv(folder / "train.csv", index=False)
-    generate_population(30, seed=32).to_csv(folder / "cases.csv", index=False)
-    train = load_records(config, folder / "train.csv").validation.valid
-    model = build_model(config).fit(
-        train[config.features.use], train[config.target.column].astype(int)
-    )
-    loaded = LoadedModel(
-        name="recidivism", version=3, alias="champion", stored=ModelBundle(model, config)
-    )
-    cases = load_records(config, folder / "cases.csv", purpose="score").validation.valid
-    return loaded, cases
+    return small_scoring_setting(folder, trees=40, train_rows=1500, case_rows=30, seed=31)
 
 
 def test_replay_matches_for_the_same_model(tmp_path: Path, trained: tuple[Any, Any]) -> None:

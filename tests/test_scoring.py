@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskkit.config import load_pipeline
 from riskkit.data.sources import load_records
 from riskkit.data.synthetic import generate_population
 from riskkit.errors import RiskkitError
@@ -18,7 +17,7 @@ from riskkit.estimators.needs import NeedsModel
 from riskkit.scoring.catalogue import load_catalogue
 from riskkit.scoring.score import ScoredCases, apply_override, score_cases
 from riskkit.tracking import LoadedModel, ModelBundle
-from riskkit.training.pipeline import build_model
+from tests.conftest import small_scoring_setting
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEN = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
@@ -26,21 +25,8 @@ WHEN = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def setting(tmp_path_factory: pytest.TempPathFactory) -> tuple[LoadedModel, pd.DataFrame]:
-    config = load_pipeline(ROOT / "pipelines" / "recidivism.toml")
-    config = config.model_copy(
-        update={"model": config.model.model_copy(update={"n_estimators": 80})}
-    )
     folder = tmp_path_factory.mktemp("scoring")
-    generate_population(3000, seed=21).to_csv(folder / "train.csv", index=False)
-    generate_population(400, seed=22).to_csv(folder / "cases.csv", index=False)
-    train = load_records(config, folder / "train.csv").validation.valid
-    model = build_model(config).fit(
-        train[config.features.use], train[config.target.column].astype(int)
-    )
-    loaded = LoadedModel(
-        name="recidivism", version=3, alias="champion", stored=ModelBundle(model, config)
-    )
-    cases = load_records(config, folder / "cases.csv", purpose="score").validation.valid
+    loaded, cases = small_scoring_setting(folder, trees=80, train_rows=3000, case_rows=400, seed=21)
     return loaded, cases
 
 
