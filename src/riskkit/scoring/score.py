@@ -11,7 +11,7 @@ only needed in a report: the needs profile, the case plan and the uncertainty in
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -32,6 +32,7 @@ from riskkit.scoring.results import (
 if TYPE_CHECKING:
     from riskkit.estimators.needs import NeedsModel
     from riskkit.estimators.scorecard import PointsScorecard
+    from riskkit.estimators.uncertainty import BootstrapIntervals
     from riskkit.scoring.catalogue import Catalogue
     from riskkit.tracking import LoadedModel
 
@@ -53,6 +54,11 @@ class ScoredCases:
         The model's inputs, in the columns' order.
     values : DataFrame
         The inputs as scored (one row per person).
+
+    The remaining fields carry what a person's full result needs when it is read: the
+    estimator and the log-odds of the scoring pass (scorecard points, recourse), the bands, the
+    needs model and its inputs, the jurisdiction's catalogue, and the bootstrap refits with the
+    calibration map (the uncertainty interval).
     """
 
     person_ids: np.ndarray
@@ -73,8 +79,8 @@ class ScoredCases:
     needs_model: NeedsModel | None = field(default=None, repr=False)
     needs_inputs: pd.DataFrame | None = field(default=None, repr=False)
     catalogue: Catalogue | None = field(default=None, repr=False)
-    intervals: Any = field(default=None, repr=False)
-    calibrator: Any = field(default=None, repr=False)
+    intervals: BootstrapIntervals | None = field(default=None, repr=False)
+    calibrator: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.person_ids)
