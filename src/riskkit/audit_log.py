@@ -31,7 +31,7 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GENESIS_HASH",
     "LogEntry",
+    "OverrideRate",
     "Replay",
     "ScoreLog",
     "Verification",
@@ -90,6 +91,7 @@ _entries = sa.Table(
     sa.Column("override_reason", sa.Text, nullable=True),
     sa.Column("scored_at", sa.String(40), nullable=False),
     sa.Column("refers_to", sa.Integer, nullable=True),
+    sa.Column("groups", sa.Text, nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("entry_hash", sa.String(64), nullable=False),
 )
@@ -191,6 +193,10 @@ class LogEntry:
         The time the score carries (``ScoreResult.scored_at``).
     refers_to : int or None
         For an override, the id of the score entry it overrides.
+    groups : str or None
+        Canonical JSON of the person's sensitive attributes (the pipeline's audit groups) when
+        the record carried them, so auditors can compare override rates across groups; never
+        a model input.
     prev_hash, entry_hash : str
         SHA-256 of the previous entry and of this one (all fields above plus ``prev_hash``).
     """
@@ -213,6 +219,7 @@ class LogEntry:
     override_reason: str | None
     scored_at: str
     refers_to: int | None
+    groups: str | None
     prev_hash: str
     entry_hash: str = field(default="")
 
@@ -220,6 +227,12 @@ class LogEntry:
     def input_values(self) -> dict[str, object]:
         """The logged model inputs, by feature."""
         values: dict[str, object] = json.loads(self.inputs)
+        return values
+
+    @property
+    def group_values(self) -> dict[str, object]:
+        """The logged sensitive attributes, by name (empty when none were logged)."""
+        values: dict[str, object] = {} if self.groups is None else json.loads(self.groups)
         return values
 
     def computed_hash(self) -> str:
@@ -253,6 +266,7 @@ class LogEntry:
             override_reason=None if row["override_reason"] is None else str(row["override_reason"]),
             scored_at=str(row["scored_at"]),
             refers_to=None if row["refers_to"] is None else int(row["refers_to"]),
+            groups=None if row["groups"] is None else str(row["groups"]),
             prev_hash=str(row["prev_hash"]),
             entry_hash=str(row["entry_hash"]),
         )
@@ -324,6 +338,20 @@ class Replay:
             f"{self.logged_probability!r} logged, {self.replayed_probability!r} now; band "
             f"{self.logged_band!r} logged, {self.replayed_band!r} now"
         )
+
+
+@dataclass(frozen=True)
+class OverrideRate:
+    """How many of one group's scores a case worker overrode to another band."""
+
+    attribute: str
+    group: str
+    n_scores: int
+    n_overridden: int
+
+    @property
+    def rate(self) -> float:
+        return self.n_overridden / self.n_scores if self.n_scores else 0.0
 
 
 class ScoreLog:
@@ -430,6 +458,7 @@ class ScoreLog:
         user: str,
         role: str,
         record: Mapping[str, object],
+        groups: Mapping[str, object] | None = None,
     ) -> LogEntry:
         """Append one score.
 
@@ -442,6 +471,9 @@ class ScoreLog:
         record : mapping
             The validated input record the score was computed from. All of it is hashed
             (``input_hash``); only the model's inputs (the features in ``result``) are stored.
+        groups : mapping, optional
+            The person's sensitive attributes (the pipeline's audit groups), stored apart from
+            the inputs so override rates can be compared across groups.
 
         Returns
         -------
@@ -453,7 +485,47 @@ class ScoreLog:
         RiskkitError
             When the record lacks one of the model's inputs, or ``user`` or ``role`` is empty.
         """
+        return self.append_scores(
+            [result],
+            user=user,
+            role=role,
+            records=[record],
+            groups=None if groups is None else [groups],
+        )[0]
+
+    def append_scores(
+        self,
+        results: Sequence[ScoreResult],
+        *,
+        user: str,
+        role: str,
+        records: Sequence[Mapping[str, object]],
+        groups: Sequence[Mapping[str, object] | None] | None = None,
+    ) -> list[LogEntry]:
+        """Append several scores in one transaction: all of them or, on any failure, none.
+
+        The same as :meth:`append_score` for each ``(result, record, groups)``, with one
+        write lock and one commit for the lot (a service scoring a batch does this).
+        """
         _require_actor(user, role)
+        if len(records) != len(results) or (groups is not None and len(groups) != len(results)):
+            raise RiskkitError(
+                f"append_scores needs one record (and one groups mapping, when given) per "
+                f"result: {len(results)} results, {len(records)} records"
+            )
+        rows = [
+            self._score_fields(result, record, None if groups is None else groups[i])
+            for i, (result, record) in enumerate(zip(results, records, strict=True))
+        ]
+        with self._write() as conn:
+            return [_append(conn, fields, user=user, role=role) for fields in rows]
+
+    def _score_fields(
+        self,
+        result: ScoreResult,
+        record: Mapping[str, object],
+        groups: Mapping[str, object] | None,
+    ) -> dict[str, Any]:
         features = [c.feature for c in result.contributions]
         missing = [f for f in features if f not in record]
         if missing:
@@ -462,9 +534,8 @@ class ScoreLog:
                 f"{result.person_id!r} was scored on; log the record the score was computed "
                 "from (the validated record, with every model input)"
             )
-        inputs = canonical_json({f: record[f] for f in sorted(features)})
         override = result.override
-        fields: dict[str, Any] = {
+        return {
             "kind": "score",
             "model_name": result.model.name,
             "model_version": int(result.model.version),
@@ -472,16 +543,15 @@ class ScoreLog:
             "person": self.pseudonym(result.person_id),
             "person_pseudonymised": self._key is not None,
             "input_hash": _sha256(canonical_json(dict(record))),
-            "inputs": inputs,
+            "inputs": canonical_json({f: record[f] for f in sorted(features)}),
             "probability": _probability(result.probability),
             "band": result.band,
             "final_band": result.final_band,
             "override_reason": None if override is None else override.reason,
             "scored_at": result.scored_at,
             "refers_to": None,
+            "groups": canonical_json(dict(groups)) if groups else None,
         }
-        with self._write() as conn:
-            return _append(conn, fields, user=user, role=role)
 
     def append_override(
         self,
@@ -555,6 +625,7 @@ class ScoreLog:
                 "override_reason": reason.strip(),
                 "scored_at": score.scored_at,
                 "refers_to": score.id,
+                "groups": score.groups,
             }
             return _append(conn, fields, user=user, role=role)
 
@@ -598,6 +669,7 @@ class ScoreLog:
         final_band: str | None = None,
         overridden: bool | None = None,
         person: str | None = None,
+        refers_to: int | None = None,
         batch: int = 1000,
     ) -> Iterator[LogEntry]:
         """The entries that pass every filter given, in log order.
@@ -615,9 +687,121 @@ class ScoreLog:
             True: override entries only; False: score entries only.
         person : str, optional
             A person id as given to scoring (it is pseudonymised here as when appending).
+        refers_to : int, optional
+            The overrides of this score entry.
         batch : int
             Entries read per query.
         """
+        conditions = self._conditions(
+            start=start,
+            end=end,
+            model_name=model_name,
+            model_version=model_version,
+            band=band,
+            final_band=final_band,
+            overridden=overridden,
+            person=person,
+            refers_to=refers_to,
+        )
+        after = 0
+        while True:
+            query = (
+                sa.select(_entries)
+                .where(_entries.c.id > after, *conditions)
+                .order_by(_entries.c.id)
+                .limit(batch)
+            )
+            with self._engine.connect() as conn:
+                rows = [LogEntry._from_row(r._mapping) for r in conn.execute(query)]
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].id
+
+    def latest(
+        self,
+        limit: int = 50,
+        *,
+        before: int | None = None,
+        start: TimeBound = None,
+        end: TimeBound = None,
+        model_version: int | None = None,
+        band: str | None = None,
+        overridden: bool | None = None,
+    ) -> list[LogEntry]:
+        """At most ``limit`` entries, newest first, with ids below ``before`` (for paging);
+        the filters are those of :meth:`entries`."""
+        conditions = self._conditions(
+            start=start, end=end, model_version=model_version, band=band, overridden=overridden
+        )
+        if before is not None:
+            conditions.append(_entries.c.id < int(before))
+        query = (
+            sa.select(_entries)
+            .where(*conditions)
+            .order_by(_entries.c.id.desc())
+            .limit(max(1, int(limit)))
+        )
+        with self._engine.connect() as conn:
+            return [LogEntry._from_row(r._mapping) for r in conn.execute(query)]
+
+    def override_rates(
+        self, *, start: TimeBound = None, end: TimeBound = None
+    ) -> list[OverrideRate]:
+        """How often scores were overridden, by model band and by each logged sensitive group.
+
+        A score counts as overridden when its latest override names a band other than the
+        model's. Scores appended between ``start`` and ``end`` count (as in :meth:`entries`);
+        an override counts for its score whenever it was recorded.
+
+        Returns
+        -------
+        list of OverrideRate
+            One per (attribute, group): ``attribute`` is ``"band"`` or a sensitive attribute's
+            name; sorted by attribute, then group.
+        """
+        conditions = self._conditions(start=start, end=end, overridden=False)
+        scores: dict[int, tuple[str, str | None]] = {}
+        final: dict[int, str] = {}
+        with self._engine.connect() as conn:
+            query = sa.select(_entries.c.id, _entries.c.band, _entries.c.groups).where(*conditions)
+            for entry_id, band, groups in conn.execute(query):
+                scores[int(entry_id)] = (str(band), groups)
+            overrides = (
+                sa.select(_entries.c.refers_to, _entries.c.final_band)
+                .where(_entries.c.kind == "override")
+                .order_by(_entries.c.id)
+            )
+            for refers_to, final_band in conn.execute(overrides):
+                final[int(refers_to)] = str(final_band)
+        counts: dict[tuple[str, str], list[int]] = {}
+        for entry_id, (band, groups) in scores.items():
+            changed = final.get(entry_id, band) != band
+            keys = [("band", band)]
+            if groups:
+                keys += [(str(k), str(v)) for k, v in json.loads(groups).items()]
+            for key in keys:
+                tally = counts.setdefault(key, [0, 0])
+                tally[0] += 1
+                tally[1] += int(changed)
+        return [
+            OverrideRate(attribute=key[0], group=key[1], n_scores=n, n_overridden=k)
+            for key, (n, k) in sorted(counts.items())
+        ]
+
+    def _conditions(
+        self,
+        *,
+        start: TimeBound = None,
+        end: TimeBound = None,
+        model_name: str | None = None,
+        model_version: int | None = None,
+        band: str | None = None,
+        final_band: str | None = None,
+        overridden: bool | None = None,
+        person: str | None = None,
+        refers_to: int | None = None,
+    ) -> list[sa.ColumnElement[bool]]:
         conditions: list[sa.ColumnElement[bool]] = []
         if start is not None:
             conditions.append(_entries.c.recorded_at >= _bound(start, "start"))
@@ -635,20 +819,9 @@ class ScoreLog:
             conditions.append(_entries.c.kind == ("override" if overridden else "score"))
         if person is not None:
             conditions.append(_entries.c.person == self.pseudonym(person))
-        after = 0
-        while True:
-            query = (
-                sa.select(_entries)
-                .where(_entries.c.id > after, *conditions)
-                .order_by(_entries.c.id)
-                .limit(batch)
-            )
-            with self._engine.connect() as conn:
-                rows = [LogEntry._from_row(r._mapping) for r in conn.execute(query)]
-            yield from rows
-            if len(rows) < batch:
-                return
-            after = rows[-1].id
+        if refers_to is not None:
+            conditions.append(_entries.c.refers_to == int(refers_to))
+        return conditions
 
     def export_csv(
         self, path: str | Path, *, start: TimeBound = None, end: TimeBound = None

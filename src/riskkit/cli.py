@@ -563,6 +563,164 @@ def log_replay(
         raise typer.Exit(1)
 
 
+keys_app = typer.Typer(
+    help="API keys for the service: one per person, with a role; stored hashed.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+KEYS_HELP = "The API key file (default riskkit-keys.json in this folder)."
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="analyst, case_worker, auditor or admin.")],
+    name: Annotated[str, typer.Option(help="Whose key: the name the score log records.")],
+    keys: Annotated[Path, typer.Option("--keys", help=KEYS_HELP)] = Path("riskkit-keys.json"),
+) -> None:
+    """Create a key and print it once, alone on the last line (only its hash is kept)."""
+    from riskkit.errors import RiskkitError
+    from riskkit.service.keys import KeyStore
+
+    try:
+        key, secret = KeyStore(keys).create(name, role)
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    _say(f"key {key.name!r} with role {key.role} stored (hashed) in {keys}")
+    _say("copy it now: it is not shown again (revoke with `riskkit keys revoke NAME`)")
+    typer.echo(secret)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="The key's name.")],
+    keys: Annotated[Path, typer.Option("--keys", help=KEYS_HELP)] = Path("riskkit-keys.json"),
+) -> None:
+    """Revoke a key: it stops working at once, also in a running server."""
+    from riskkit.errors import RiskkitError
+    from riskkit.service.keys import KeyStore
+
+    try:
+        key = KeyStore(keys).revoke(name)
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    typer.echo(f"key {key.name!r} ({key.role}) revoked at {key.revoked_at}")
+
+
+@keys_app.command("list")
+def keys_list(
+    keys: Annotated[Path, typer.Option("--keys", help=KEYS_HELP)] = Path("riskkit-keys.json"),
+) -> None:
+    """The keys: name, role, created, revoked (never the secrets)."""
+    from riskkit.errors import RiskkitError
+    from riskkit.service.keys import KeyStore
+
+    try:
+        listed = KeyStore(keys).keys()
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    for key in listed:
+        state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
+        typer.echo(f"{key.name}\t{key.role}\tcreated {key.created_at}\t{state}")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Risk model to serve (NAME@ALIAS); repeat for several. Default: "
+            "every registered model's champion."
+        ),
+    ] = None,
+    needs: Annotated[
+        str | None, typer.Option(help="Needs model (NAME@ALIAS) for each person's profile.")
+    ] = None,
+    catalogue: Annotated[
+        Path | None, typer.Option(help="Jurisdiction catalogue TOML for case plans.")
+    ] = None,
+    log: Annotated[str, typer.Option(help=LOG_URL_HELP)] = "sqlite:///scores.db",
+    keys: Annotated[Path, typer.Option("--keys", help=KEYS_HELP)] = Path("riskkit-keys.json"),
+    audits: Annotated[
+        list[Path] | None,
+        typer.Option(help="Folder of audits to list (repeatable). Default: audits/ and audit/."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="The pages' default language.")] = "es",
+    pseudonymise: Annotated[
+        bool, typer.Option(help="Store person ids pseudonymised in the log.")
+    ] = True,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(help="Session cookie only over HTTPS (browsers count localhost as secure)."),
+    ] = True,
+    max_records: Annotated[int, typer.Option(min=1, help="Most records per request.")] = 1000,
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body, in MB.")] = 2.0,
+) -> None:
+    """Serve the champion models over HTTP: the JSON API (/v1, OpenAPI at /docs) and pages
+    for case workers and auditors (/), with every score and override in the score log."""
+    import logging
+    import os
+
+    from riskkit.errors import RiskkitError
+    from riskkit.reports.i18n import messages
+
+    try:
+        messages("service", lang)
+        key_file = None
+        if pseudonymise and not os.environ.get(LOG_KEY_VARIABLE, "").strip():
+            key_file = _local_log_key(Path("riskkit-log.key"))
+        score_log = _open_log(log, pseudonymise=pseudonymise)
+        import uvicorn
+
+        from riskkit.service.app import create_app
+        from riskkit.service.engine import ScoringEngine, ServiceSettings
+
+        settings = ServiceSettings(
+            models=tuple(model or ()),
+            needs=needs,
+            catalogue=catalogue,
+            log_url=log,
+            pseudonymise=pseudonymise,
+            keys_path=keys,
+            audit_dirs=tuple(audits) if audits else (Path("audits"), Path("audit")),
+            language=lang,
+            max_records=max_records,
+            max_body_bytes=int(max_body_mb * 1_000_000),
+            session_secret=os.environ.get("RISKKIT_SESSION_SECRET") or None,
+            secure_cookies=secure_cookies,
+        )
+        engine = ScoringEngine(settings, score_log)
+        application = create_app(settings, engine)
+    except RiskkitError as exc:
+        _fail(exc, 1)
+    if key_file is not None:
+        _say(
+            f"note: person ids are pseudonymised with the key in {key_file}; for a real "
+            f"deployment keep the key away from the log and pass it in {LOG_KEY_VARIABLE}"
+        )
+    if not keys.is_file():
+        _say(
+            f"note: no API keys yet; create one with `riskkit keys create --role case_worker "
+            f"--name NAME --keys {keys}`"
+        )
+    _say(f"serving {', '.join(engine.model_names)} on http://{host}:{port}/ (API docs at /docs)")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
+
+
+def _local_log_key(path: Path) -> Path:
+    """Create (once) and load a pseudonym key file beside the log, for the embedded default."""
+    import os
+    import secrets
+
+    if not path.is_file():
+        path.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    os.environ[LOG_KEY_VARIABLE] = path.read_text(encoding="utf-8").strip()
+    return path
+
+
 @app.command("demo")
 def demo_command(
     workdir: Annotated[Path, typer.Option(help="Folder for every demo output.")] = Path(

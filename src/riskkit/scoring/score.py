@@ -120,6 +120,20 @@ class ScoredCases:
             )
         return totals
 
+    @cached_property
+    def interval_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Everybody's uncertainty interval ``(low, high)``, from one pass over the bootstrap
+        refits the first time a result is read (None when the model has no refits)."""
+        if self.intervals is None:
+            return None
+        return self.intervals.interval(self.values, calibrator=self.calibrator)
+
+    def result(self, index: int, *, recourse: bool = True) -> ScoreResult:
+        """Person ``index``'s full result; ``recourse=False`` leaves out the search for what
+        would change the band (the slowest part, a few milliseconds a person)."""
+        position = range(len(self))[index]  # raises IndexError, allows negative indices
+        return self._result(position, recourse=recourse)
+
     @overload
     def __getitem__(self, index: int) -> ScoreResult: ...
 
@@ -160,7 +174,7 @@ class ScoredCases:
             columns[f"points_{k + 1}"] = self.contributions[rows[:, 0], order[:, k]]
         return pd.DataFrame(columns)
 
-    def _result(self, i: int) -> ScoreResult:
+    def _result(self, i: int, *, recourse: bool = True) -> ScoreResult:
         points = self.contributions[i]
         order = np.argsort(-np.abs(points), kind="stable")
         row = self.values.iloc[i]
@@ -181,22 +195,22 @@ class ScoredCases:
             from riskkit.scoring.interventions import recommend_interventions
 
             case_plan = recommend_interventions(str(self.bands[i]), needs, self.catalogue)
-        recourse = None
-        if self.band_thresholds is not None and self.estimator is not None:
+        found_recourse = None
+        if recourse and self.band_thresholds is not None and self.estimator is not None:
             from riskkit.explain.recourse import find_recourse
 
             additive = getattr(self.estimator, "estimator_", self.estimator)
             if not list(additive.interactions or []):
-                recourse = find_recourse(
+                found_recourse = find_recourse(
                     self.estimator,
                     self.values.iloc[[i]],
                     band_thresholds=self.band_thresholds,
                     band_names=self.band_names,
                 )
         interval = None
-        if self.intervals is not None:
-            low, high = self.intervals.interval(self.values.iloc[[i]], calibrator=self.calibrator)
-            interval = (float(low[0]), float(high[0]), float(self.intervals.level))
+        if self.intervals is not None and self.interval_bounds is not None:
+            low, high = self.interval_bounds
+            interval = (float(low[i]), float(high[i]), float(self.intervals.level))
         return ScoreResult(
             person_id=str(self.person_ids[i]),
             probability=float(self.probability[i]),
@@ -212,7 +226,7 @@ class ScoredCases:
             else int(self.scorecard_points[i]),
             needs=needs,
             case_plan=case_plan,
-            recourse=recourse,
+            recourse=found_recourse,
         )
 
 

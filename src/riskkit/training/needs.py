@@ -547,7 +547,7 @@ def train_needs(
         metrics=metrics,
         tags=tags,
         promote=decision.promoted,
-        version_tags={"promotion": decision.summary()},
+        version_tags={"promotion": decision.summary(), "riskkit_kind": "needs"},
     )
 
     out_dir = Path(models_dir) / registered.name / f"v{registered.version}"

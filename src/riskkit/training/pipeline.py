@@ -413,7 +413,7 @@ def train(
         tags=tags,
         artifacts={name: staging / file for name, file in figures.items()},
         promote=decision.promoted,
-        version_tags={"promotion": decision.summary()},
+        version_tags={"promotion": decision.summary(), "riskkit_kind": "risk"},
     )
 
     out_dir = Path(models_dir) / registered.name / f"v{registered.version}"

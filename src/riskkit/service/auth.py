@@ -1,0 +1,84 @@
+"""Who may call what: API keys (``Authorization: Bearer KEY``) or the pages' session cookie,
+and the roles each endpoint allows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from fastapi import HTTPException, Request, status
+
+from riskkit.service.keys import KeyStore
+
+__all__ = ["ACCESS", "Principal", "authenticate", "require"]
+
+#: The roles each part of the service allows. An override is a case worker's professional
+#: decision, so only case workers record one; auditors and admins read everything; a case
+#: worker reads the reports of the scores they made.
+ACCESS: Final[dict[str, frozenset[str]]] = {
+    "score": frozenset({"case_worker", "admin"}),
+    "reports": frozenset({"case_worker", "auditor", "admin"}),
+    "overrides": frozenset({"case_worker"}),
+    "models": frozenset({"analyst", "case_worker", "auditor", "admin"}),
+    "audits": frozenset({"analyst", "auditor", "admin"}),
+    "log": frozenset({"auditor", "admin"}),
+}
+SESSION_KEY: Final = "key_hash"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: the key's name (the user, in the log) and role."""
+
+    name: str
+    role: str
+    via_session: bool = False
+
+
+class LoginRequiredError(Exception):
+    """A page was asked for without a session: the pages answer with the login form."""
+
+
+def authenticate(request: Request) -> Principal | None:
+    """The caller, from a bearer key or the session cookie; None when neither is valid."""
+    keys: KeyStore = request.app.state.keys
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        found = keys.authenticate(secret.strip())
+        return None if found is None else Principal(found.name, found.role)
+    key_hash = request.session.get(SESSION_KEY) if "session" in request.scope else None
+    if isinstance(key_hash, str):
+        found = keys.by_hash(key_hash)
+        if found is not None:
+            return Principal(found.name, found.role, via_session=True)
+    return None
+
+
+def require(area: str, *, page: bool = False) -> Callable[[Request], Principal]:
+    """A dependency that admits only the roles of ``area`` (see :data:`ACCESS`).
+
+    Unauthenticated callers get 401 (pages: the login form); callers with another role 403.
+    """
+    allowed = ACCESS[area]
+
+    def dependency(request: Request) -> Principal:
+        principal = authenticate(request)
+        if principal is None:
+            if page:
+                raise LoginRequiredError
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "send an API key as 'Authorization: Bearer KEY' (riskkit keys create)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if principal.role not in allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"the role {principal.role!r} may not use this; allowed: "
+                + ", ".join(sorted(allowed)),
+            )
+        return principal
+
+    return dependency

@@ -1,0 +1,523 @@
+"""What the service does, apart from HTTP: validate records, score them, log every score and
+override, and rebuild a logged score's report.
+
+Everything here is plain Python (no FastAPI), so the API and the pages share it and tests can
+call it directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from riskkit.errors import RiskkitError, ValidationProblem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from riskkit.audit_log import LogEntry, ScoreLog
+    from riskkit.config import PipelineConfig
+    from riskkit.data.schema import ColumnSpec, RecordSchema
+    from riskkit.estimators.needs import NeedsModel
+    from riskkit.scoring.catalogue import Catalogue
+    from riskkit.scoring.results import ScoreResult
+    from riskkit.tracking import LoadedModel
+
+__all__ = ["RecordProblemsError", "ScoredEntry", "ScoringEngine", "ServiceSettings"]
+
+#: Results kept in memory for their reports (beyond these, a report is rebuilt from the log).
+REPORT_CACHE: Final = 2_000
+#: Types a record's value may have in a JSON body.
+_SCALARS: Final = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How a service is set up (``riskkit serve`` options).
+
+    Attributes
+    ----------
+    models : tuple of str
+        Risk models to serve (``NAME@ALIAS`` or ``NAME/VERSION``); empty: every registered
+        model whose ``champion`` alias points at a risk model (unless the engine is given the
+        loaded models themselves).
+    needs : str or None
+        A needs model (``NAME@ALIAS``) giving each person's needs profile.
+    catalogue : Path or None
+        The jurisdiction's catalogue (case plans).
+    log_url : str
+        The score log (SQLAlchemy URL).
+    pseudonym_key : bytes or None
+        Key for pseudonymising person ids in the log (required unless ``pseudonymise`` is off).
+    pseudonymise : bool
+        Store person ids pseudonymised in the log.
+    keys_path : Path
+        The API key file (see :mod:`riskkit.service.keys`).
+    audit_dirs : tuple of Path
+        Folders searched (recursively) for audits (``audit.json``) to list.
+    language : str
+        The pages' default language (es, pt or en).
+    max_records : int
+        Most records one ``POST /v1/score`` may carry.
+    max_body_bytes : int
+        Largest request body accepted (413 beyond).
+    session_secret : str or None
+        Signs the pages' session cookie; None makes a random one at start (sessions then end
+        when the server restarts).
+    secure_cookies : bool
+        Send the session cookie only over HTTPS (browsers treat http://localhost as secure).
+    """
+
+    models: tuple[str, ...] = ()
+    needs: str | None = None
+    catalogue: Path | None = None
+    log_url: str = "sqlite:///scores.db"
+    pseudonym_key: bytes | None = None
+    pseudonymise: bool = True
+    keys_path: Path = Path("riskkit-keys.json")
+    audit_dirs: tuple[Path, ...] = (Path("audits"), Path("audit"))
+    language: str = "es"
+    max_records: int = 1_000
+    max_body_bytes: int = 2_000_000
+    session_secret: str | None = None
+    secure_cookies: bool = True
+
+
+class RecordProblemsError(RiskkitError):
+    """Submitted records broke the record schema: every problem, none of the values."""
+
+    def __init__(self, problems: Sequence[ValidationProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the records; nothing was scored")
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """The problems as ``{"record", "field", "problem"}`` (record numbered from 1; the
+        value itself is left out so an error never repeats a person's data)."""
+        return [{"record": p.row, "field": p.column, "problem": p.rule} for p in self.problems]
+
+
+@dataclass(frozen=True)
+class ScoredEntry:
+    """A score as logged: the log entry's id and the full result."""
+
+    entry_id: int
+    result: ScoreResult
+    recorded_at: str
+
+
+@dataclass
+class _Served:
+    model: LoadedModel
+    schema: RecordSchema
+    sensitive: tuple[str, ...] = field(default=())
+
+
+class ScoringEngine:
+    """The models, the score log and the reports of one running service.
+
+    Parameters
+    ----------
+    settings : ServiceSettings
+    log : ScoreLog
+        The score log every score and override is appended to.
+    models : sequence of LoadedModel, optional
+        The risk models, already loaded (instead of ``settings.models`` from MLflow).
+    needs_model : NeedsModel, optional
+        The needs model, already loaded (its inputs are then not validated apart).
+
+    Raises
+    ------
+    RiskkitError
+        When no risk model can be found, or a named model, needs model or catalogue cannot
+        be loaded.
+    """
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        log: ScoreLog,
+        *,
+        models: Sequence[LoadedModel] | None = None,
+        needs_model: NeedsModel | None = None,
+    ) -> None:
+        from riskkit.data.schema import RecordSchema
+        from riskkit.tracking import load_model
+
+        self.settings = settings
+        self.log = log
+        loaded_models = list(models or ())
+        references = () if loaded_models else settings.models or tuple(champion_references())
+        if not references and not loaded_models:
+            from riskkit.tracking import tracking_uri
+
+            raise RiskkitError(
+                f"no registered risk model has a champion in the MLflow store {tracking_uri()}; "
+                "train one (riskkit train pipelines/recidivism.toml, or riskkit demo and serve "
+                "from demo_output/) or name models with --model NAME@ALIAS"
+            )
+        self._served: dict[str, _Served] = {}
+        for reference in references:
+            loaded_models.append(load_model(reference))
+        for loaded in loaded_models:
+            reference = loaded.reference
+            if loaded.kind != "risk":
+                raise RiskkitError(
+                    f"{reference} is a needs model; serve it with --needs, and risk models "
+                    "with --model"
+                )
+            config = loaded.bundle.config
+            self._served[loaded.name] = _Served(
+                model=loaded,
+                schema=RecordSchema.for_pipeline(config, purpose="score"),
+                sensitive=tuple(config.sensitive.attributes),
+            )
+        self.needs_model: NeedsModel | None = needs_model
+        self.needs_schema: RecordSchema | None = None
+        self.needs_reference: str | None = None
+        if settings.needs is not None and needs_model is None:
+            needs = load_model(settings.needs)
+            self.needs_model = needs.needs_model
+            from riskkit.training.needs import needs_schema
+
+            full = needs_schema(needs.needs_bundle.config, [])
+            self.needs_schema = RecordSchema(
+                columns=tuple(c for c in full.columns if c.role in ("id", "feature")),
+                purpose="score",
+            )
+            self.needs_reference = needs.reference
+        self.catalogue: Catalogue | None = None
+        if settings.catalogue is not None:
+            from riskkit.scoring.catalogue import load_catalogue
+
+            first = next(iter(self._served.values())).model.bundle.config
+            self.catalogue = load_catalogue(settings.catalogue, band_names=first.band_names())
+        self._versions: dict[tuple[str, int], LoadedModel] = {
+            (s.model.name, s.model.version): s.model for s in self._served.values()
+        }
+        self._cache: OrderedDict[int, ScoreResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- models -----------------------------------------------------------------------------
+    @property
+    def model_names(self) -> list[str]:
+        """The risk models served, by name."""
+        return list(self._served)
+
+    def served(self, name: str | None) -> LoadedModel:
+        """The served risk model ``name`` (the only one when ``name`` is None)."""
+        return self._choose(name).model
+
+    def _choose(self, name: str | None) -> _Served:
+        if name is None:
+            if len(self._served) == 1:
+                return next(iter(self._served.values()))
+            raise RecordProblemsError(
+                [
+                    ValidationProblem(
+                        None,
+                        "model",
+                        None,
+                        f"several models are served ({', '.join(self._served)}); name one",
+                    )
+                ]
+            )
+        if name not in self._served:
+            raise RecordProblemsError(
+                [
+                    ValidationProblem(
+                        None,
+                        "model",
+                        None,
+                        f"no model of that name is served; served: {', '.join(self._served)}",
+                    )
+                ]
+            )
+        return self._served[name]
+
+    def form_columns(self, name: str | None = None) -> list[ColumnSpec]:
+        """The fields a record for model ``name`` has (the model's schema, then any the needs
+        model reads as well), for the case worker's form."""
+        schema = self._choose(name).schema
+        columns = [c for c in schema.columns if c.role != "target"]
+        if self.needs_schema is not None:
+            known = {c.name for c in columns}
+            columns += [
+                c
+                for c in self.needs_schema.columns
+                if c.name not in known and c.role in ("feature",)
+            ]
+        return columns
+
+    def config(self, name: str | None = None) -> PipelineConfig:
+        """The pipeline of the served model ``name``."""
+        return self._choose(name).model.bundle.config
+
+    def config_for(self, name: str, version: int) -> PipelineConfig:
+        """The pipeline of a registered model version (one a logged score names)."""
+        return self._model_version(name, version).bundle.config
+
+    # -- scoring ----------------------------------------------------------------------------
+    def validate(
+        self, records: Sequence[Mapping[str, object]], model: str | None = None
+    ) -> pd.DataFrame:
+        """The records typed and checked against the model's schema (and the needs model's).
+
+        Raises
+        ------
+        RecordProblemsError
+            Listing every problem in every record; nothing is scored when there is one.
+        """
+        import pandas as pd
+
+        from riskkit.data.mapping import map_columns
+        from riskkit.data.validation import validate_records
+
+        served = self._choose(model)
+        problems: list[ValidationProblem] = []
+        for number, record in enumerate(records, start=1):
+            for key, value in record.items():
+                if not isinstance(value, _SCALARS):
+                    problems.append(
+                        ValidationProblem(
+                            number, str(key), None, "must be a number, text, true/false or null"
+                        )
+                    )
+        if problems:
+            raise RecordProblemsError(problems)
+        frame = map_columns(pd.DataFrame.from_records(list(records)), served.model.bundle.config)
+        validation = validate_records(frame, served.schema)
+        problems = list(validation.problems)
+        needs_valid = None
+        if self.needs_schema is not None:
+            needs_validation = validate_records(frame, self.needs_schema)
+            seen = {(p.row, p.column) for p in problems}
+            problems += [p for p in needs_validation.problems if (p.row, p.column) not in seen]
+            needs_valid = needs_validation.valid
+        if problems:
+            raise RecordProblemsError(problems)
+        valid = validation.valid.reset_index(drop=True)
+        if needs_valid is not None:
+            needs_valid = needs_valid.reset_index(drop=True)
+            for column in needs_valid.columns:
+                if column not in valid.columns:
+                    valid[column] = needs_valid[column].to_numpy()
+        return valid
+
+    def score(
+        self,
+        records: Sequence[Mapping[str, object]],
+        *,
+        user: str,
+        role: str,
+        model: str | None = None,
+    ) -> list[ScoredEntry]:
+        """Validate, score and log records; all of them, or none when one is invalid.
+
+        Raises
+        ------
+        RecordProblemsError
+            When a record breaks the schema (nothing is scored or logged).
+        """
+        from riskkit.scoring.score import score_cases
+
+        if not records:
+            raise RecordProblemsError(
+                [ValidationProblem(None, "records", None, "there are no records")]
+            )
+        if len(records) > self.settings.max_records:
+            raise RecordProblemsError(
+                [
+                    ValidationProblem(
+                        None,
+                        "records",
+                        None,
+                        f"{len(records)} records sent; send at most {self.settings.max_records} "
+                        "per request",
+                    )
+                ]
+            )
+        served = self._choose(model)
+        valid = self.validate(records, model)
+        scored = score_cases(
+            served.model, valid, needs_model=self.needs_model, catalogue=self.catalogue
+        )
+        results = [scored.result(i, recourse=False) for i in range(len(scored))]
+        rows = [{str(k): v for k, v in row.items()} for row in valid.to_dict(orient="records")]
+        groups = [
+            {name: row[name] for name in served.sensitive if _present(row.get(name))}
+            for row in rows
+        ]
+        entries = self.log.append_scores(results, user=user, role=role, records=rows, groups=groups)
+        with self._lock:
+            for entry, result in zip(entries, results, strict=True):
+                self._cache[entry.id] = result
+                self._cache.move_to_end(entry.id)
+            while len(self._cache) > REPORT_CACHE:
+                self._cache.popitem(last=False)
+        return [
+            ScoredEntry(entry_id=e.id, result=r, recorded_at=e.recorded_at)
+            for e, r in zip(entries, results, strict=True)
+        ]
+
+    # -- reports and overrides ----------------------------------------------------------------
+    def score_entry(self, entry_id: int) -> LogEntry:
+        """The score entry ``entry_id`` (an override entry's score when given an override).
+
+        Raises
+        ------
+        LookupError
+            When the log has no such entry.
+        """
+        try:
+            entry = self.log.get(entry_id)
+        except RiskkitError:
+            raise LookupError(entry_id) from None
+        if entry.kind == "override" and entry.refers_to is not None:
+            return self.log.get(entry.refers_to)
+        return entry
+
+    def report(self, entry_id: int) -> tuple[LogEntry, ScoreResult, LogEntry | None]:
+        """A logged score's full result (with what would change the band and the latest
+        override), its log entry, and that override's entry.
+
+        While the result is in memory it carries the person's id and needs profile as scored;
+        otherwise it is rebuilt from the log (the registered model and the logged inputs) and
+        names the person by the log's pseudonym, without the needs profile.
+
+        Raises
+        ------
+        LookupError
+            When the log has no such entry.
+        """
+        from dataclasses import replace
+
+        from riskkit.scoring.results import Override
+
+        entry = self.score_entry(entry_id)
+        with self._lock:
+            cached = self._cache.get(entry.id)
+        result = cached if cached is not None else self._rebuild(entry)
+        result = self._with_recourse(entry, result)
+        override = None
+        for later in self.log.entries(refers_to=entry.id, overridden=True):
+            override = later
+        if override is not None:
+            result = replace(
+                result,
+                override=Override(band=override.final_band, reason=override.override_reason or ""),
+            )
+        return entry, result, override
+
+    def _model_version(self, name: str, version: int) -> LoadedModel:
+        from riskkit.tracking import load_model
+
+        key = (name, version)
+        with self._lock:
+            found = self._versions.get(key)
+        if found is None:
+            found = load_model(f"{name}/{version}")
+            with self._lock:
+                self._versions[key] = found
+        return found
+
+    def _frame(self, entry: LogEntry, model: LoadedModel) -> pd.DataFrame:
+        import pandas as pd
+
+        values = entry.input_values
+        frame = pd.DataFrame([values])
+        for name, value in values.items():
+            if value is None or isinstance(value, (int, float)):
+                frame[name] = pd.to_numeric(frame[name]).astype("float64")
+        frame[model.bundle.config.data.id_column] = entry.person
+        return frame
+
+    def _rebuild(self, entry: LogEntry) -> ScoreResult:
+        from riskkit.scoring.score import score_cases
+
+        model = self._model_version(entry.model_name, entry.model_version)
+        scored = score_cases(
+            model,
+            self._frame(entry, model),
+            catalogue=self.catalogue,
+            scored_at=datetime.fromisoformat(entry.scored_at),
+        )
+        return scored.result(0, recourse=False)
+
+    def _with_recourse(self, entry: LogEntry, result: ScoreResult) -> ScoreResult:
+        from dataclasses import replace
+
+        if result.recourse is not None:
+            return result
+        from riskkit.scoring.score import score_cases
+
+        model = self._model_version(entry.model_name, entry.model_version)
+        scored = score_cases(model, self._frame(entry, model))
+        return replace(result, recourse=scored.result(0).recourse)
+
+    def override(self, entry_id: int, band: str, reason: str, *, user: str, role: str) -> LogEntry:
+        """Record a case worker's override of a logged score.
+
+        Raises
+        ------
+        LookupError
+            When the log has no such score.
+        RecordProblemsError
+            When the band is not one of the model's or the reason is empty.
+        """
+        entry = self.score_entry(entry_id)
+        model = self._model_version(entry.model_name, entry.model_version)
+        bands = model.bundle.config.band_names()
+        problems = []
+        if band not in bands:
+            problems.append(
+                ValidationProblem(None, "band", None, f"must be one of {', '.join(bands)}")
+            )
+        if not reason.strip():
+            problems.append(
+                ValidationProblem(
+                    None, "reason", None, "an override needs a reason, kept with the score"
+                )
+            )
+        if problems:
+            raise RecordProblemsError(problems)
+        return self.log.append_override(
+            entry.id, band, reason, user=user, role=role, band_names=bands
+        )
+
+
+def champion_references() -> list[str]:
+    """``NAME@champion`` for every registered model whose champion is a risk model."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    found = []
+    for registered in client.search_registered_models():
+        aliases = getattr(registered, "aliases", {}) or {}
+        if "champion" not in aliases:
+            continue
+        reference = f"{registered.name}@champion"
+        version = client.get_model_version(registered.name, str(aliases["champion"]))
+        kind = version.tags.get("riskkit_kind")
+        if kind is None:  # registered before the kind was tagged: look inside
+            from riskkit.tracking import load_model
+
+            kind = load_model(reference).kind
+        if kind == "risk":
+            found.append(reference)
+    return sorted(found)
+
+
+def _present(value: object) -> bool:
+    """False for a missing value (None, NaN, pandas' NA or NaT)."""
+    import math
+
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return False
+    return not (isinstance(value, float) and math.isnan(value))
