@@ -308,8 +308,6 @@ def _read_upload(name: str, content: bytes) -> list[dict[str, object]]:
         elif lowered.endswith(".json") or stripped.startswith(("[", "{")):
             data = json.loads(text)
             rows = data.get("records") if isinstance(data, dict) else data
-            if not isinstance(rows, list):
-                raise ValueError("not a list")
         else:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
             rows = [
