@@ -44,16 +44,13 @@ def build_service(
 ) -> ServiceSetting:
     """An app serving a small risk model (fitted in-process, no MLflow) with its score log in
     ``folder``; records are raw synthetic cases as a client would send them."""
-    from tests.conftest import small_scoring_setting
-
     from riskkit.audit_log import ScoreLog
     from riskkit.service.app import create_app
     from riskkit.service.engine import ScoringEngine, ServiceSettings
     from riskkit.service.keys import KeyStore
+    from tests.conftest import small_scoring_setting
 
-    model, _cases = small_scoring_setting(
-        folder, trees=30, train_rows=3000, case_rows=40, seed=11
-    )
+    model, _cases = small_scoring_setting(folder, trees=30, train_rows=3000, case_rows=40, seed=11)
     with (folder / "cases.csv").open(encoding="utf-8") as handle:
         records: list[dict[str, object]] = [dict(row) for row in csv.DictReader(handle)]
     settings = ServiceSettings(

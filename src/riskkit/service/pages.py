@@ -417,6 +417,7 @@ def _case_response(
         can_override=principal.role in ACCESS["overrides"],
         csrf=_csrf(request),
         bands=[(b, band_label(config, b, lang)) for b in config.band_names()],
+        current_band=result.final_band,
         problems=problems or [],
         recorded=text["override_recorded"].format(band=band_label(config, recorded, lang))
         if recorded in config.band_names()
@@ -425,8 +426,14 @@ def _case_response(
     signed = text["signed_in_as"].format(name=principal.name, role=principal.role)
     bar = (
         '<nav style="background:#1f3b57;color:#fff;padding:.6rem 1rem;font-family:system-ui,'
-        'sans-serif"><a style="color:#fff;margin-right:1rem" href="/">riskkit</a>'
-        f"<span>{_escape(signed)}</span></nav>"
+        'sans-serif;display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center">'
+        '<a style="color:#fff" href="/">riskkit</a>'
+        f"<span>{_escape(signed)}</span>"
+        '<form method="post" action="/logout" style="display:inline;margin:0">'
+        f'<input type="hidden" name="csrf" value="{_escape(_csrf(request))}">'
+        '<button type="submit" style="background:none;border:0;color:#fff;font:inherit;'
+        f'text-decoration:underline;padding:0;cursor:pointer">{_escape(text["logout"])}</button>'
+        "</form></nav>"
     )
     html = _insert_after_body(report, bar)
     html = html.replace("</body>", tools + "</body>", 1)
