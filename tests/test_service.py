@@ -7,6 +7,8 @@ import dataclasses
 import json
 import logging
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +258,7 @@ def test_an_unexpected_error_is_a_bare_500_and_the_log_has_no_record(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise ValueError("person SYN-SECRET-42 has age 67")
 
-    monkeypatch.setattr(setting.engine, "score", broken)
+    monkeypatch.setattr(setting.engine, "submit", broken)
     quiet = TestClient(setting.app, raise_server_exceptions=False)
     with caplog.at_level(logging.INFO):
         response = quiet.post(
@@ -296,6 +298,41 @@ def test_scores_come_with_explanation_interval_and_model_and_are_logged(
         assert set(entry.group_values) <= {"sex", "ethnicity", "nationality"}
         assert entry.group_values  # the synthetic records carry the audit groups
     assert setting.engine.log.verify().ok
+
+
+def test_requests_scored_together_stay_all_or_nothing_each(setting: ServiceSetting) -> None:
+    """Requests waiting together are one batch: each keeps its own user, and an invalid
+    record fails only its own request."""
+    from riskkit.service.engine import RecordProblemsError
+
+    engine = setting.engine
+    blocker = threading.Event()
+    original = engine._score_together
+
+    def held(batch: Any) -> Any:
+        blocker.wait(10)
+        return original(batch)
+
+    bad = dict(setting.records[20], age="old")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_score_together", held)
+        first = engine.submit(setting.records[19:20], user="ana", role="case_worker")
+        time.sleep(0.2)  # the scoring thread now holds the first request
+        waiting = [
+            engine.submit(setting.records[21:23], user="bea", role="case_worker"),
+            engine.submit([bad], user="caro", role="case_worker"),
+            engine.submit(setting.records[23:24], user="dora", role="admin"),
+        ]
+        blocker.set()
+        assert len(first.result(20)) == 1
+        together = [future.exception(20) or future.result() for future in waiting]
+    assert [len(r) for r in together if isinstance(r, list)] == [2, 1]
+    assert isinstance(together[1], RecordProblemsError)
+    ids = [e.entry_id for r in together if isinstance(r, list) for e in r]
+    assert ids == list(range(ids[0], ids[0] + 3))  # one transaction, in request order
+    users = [engine.log.get(i).user for i in ids]
+    assert users == ["bea", "bea", "dora"]
+    assert engine.log.verify().ok
 
 
 def test_reports_come_as_json_html_or_pdf_in_the_reader_language(

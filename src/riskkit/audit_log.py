@@ -52,6 +52,7 @@ __all__ = [
     "OverrideRate",
     "Replay",
     "ScoreLog",
+    "ScoreSet",
     "Verification",
     "canonical_json",
     "new_pseudonym_key",
@@ -341,6 +342,17 @@ class Replay:
 
 
 @dataclass(frozen=True)
+class ScoreSet:
+    """Scores one user asked for, to append together (see :meth:`ScoreLog.append_score_sets`)."""
+
+    results: Sequence[ScoreResult]
+    records: Sequence[Mapping[str, object]]
+    user: str
+    role: str
+    groups: Sequence[Mapping[str, object] | None] | None = None
+
+
+@dataclass(frozen=True)
 class OverrideRate:
     """How many of one group's scores a case worker overrode to another band."""
 
@@ -507,18 +519,41 @@ class ScoreLog:
         The same as :meth:`append_score` for each ``(result, record, groups)``, with one
         write lock and one commit for the lot (a service scoring a batch does this).
         """
-        _require_actor(user, role)
-        if len(records) != len(results) or (groups is not None and len(groups) != len(results)):
-            raise RiskkitError(
-                f"append_scores needs one record (and one groups mapping, when given) per "
-                f"result: {len(results)} results, {len(records)} records"
-            )
-        rows = [
-            self._score_fields(result, record, None if groups is None else groups[i])
-            for i, (result, record) in enumerate(zip(results, records, strict=True))
-        ]
+        return self.append_score_sets(
+            [ScoreSet(results=results, records=records, groups=groups, user=user, role=role)]
+        )[0]
+
+    def append_score_sets(self, sets: Sequence[ScoreSet]) -> list[list[LogEntry]]:
+        """Append several sets of scores, each with its own user and role, in one transaction:
+        all of them or, on any failure, none (the service appends the requests it scored
+        together this way)."""
+        rows: list[tuple[dict[str, Any], str, str]] = []
+        sizes = []
+        for batch in sets:
+            _require_actor(batch.user, batch.role)
+            results, records, groups = batch.results, batch.records, batch.groups
+            if len(records) != len(results) or (groups is not None and len(groups) != len(results)):
+                raise RiskkitError(
+                    f"append_scores needs one record (and one groups mapping, when given) per "
+                    f"result: {len(results)} results, {len(records)} records"
+                )
+            rows += [
+                (
+                    self._score_fields(result, record, None if groups is None else groups[i]),
+                    batch.user,
+                    batch.role,
+                )
+                for i, (result, record) in enumerate(zip(results, records, strict=True))
+            ]
+            sizes.append(len(results))
         with self._write() as conn:
-            return [_append(conn, fields, user=user, role=role) for fields in rows]
+            entries = [_append(conn, fields, user=user, role=role) for fields, user, role in rows]
+        split: list[list[LogEntry]] = []
+        start = 0
+        for size in sizes:
+            split.append(entries[start : start + size])
+            start += size
+        return split
 
     def _score_fields(
         self,

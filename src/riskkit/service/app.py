@@ -3,6 +3,7 @@ them (body size cap, errors without stack traces or record contents)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import traceback
@@ -295,7 +296,7 @@ def _add_api(app: FastAPI) -> None:
         return {"status": "ok", "version": __version__}
 
     @app.post("/v1/score", response_model=ScoreResponse, responses=PROBLEMS, tags=["scores"])
-    def score(
+    async def score(
         body: ScoreRequest,
         request: Request,
         principal: Annotated[Principal, Depends(require("score"))],
@@ -303,8 +304,10 @@ def _add_api(app: FastAPI) -> None:
         """Score one record or a batch: every record is validated with the CLI's record
         schema first (422 with every problem, nothing scored, when one is invalid); each score
         is appended to the score log under the caller's key name and role."""
-        scored = _engine(request).score(
-            body.records, user=principal.name, role=principal.role, model=body.model
+        scored = await asyncio.wrap_future(
+            _engine(request).submit(
+                body.records, user=principal.name, role=principal.role, model=body.model
+            )
         )
         return ScoreResponse(
             results=[

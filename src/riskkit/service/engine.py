@@ -7,9 +7,11 @@ call it directly.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -110,6 +112,15 @@ class ScoredEntry:
     recorded_at: str
 
 
+@dataclass(frozen=True)
+class _Request:
+    records: list[Mapping[str, object]]
+    user: str
+    role: str
+    model: str | None
+    future: Future[list[ScoredEntry]]
+
+
 @dataclass
 class _Served:
     model: LoadedModel
@@ -201,6 +212,8 @@ class ScoringEngine:
         }
         self._cache: OrderedDict[int, ScoreResult] = OrderedDict()
         self._lock = threading.Lock()
+        self._waiting: queue.Queue[_Request] = queue.Queue()
+        self._worker: threading.Thread | None = None
 
     # -- models -----------------------------------------------------------------------------
     @property
@@ -323,8 +336,26 @@ class ScoringEngine:
         RecordProblemsError
             When a record breaks the schema (nothing is scored or logged).
         """
-        from riskkit.scoring.score import score_cases
+        return self.submit(records, user=user, role=role, model=model).result()
 
+    def submit(
+        self,
+        records: Sequence[Mapping[str, object]],
+        *,
+        user: str,
+        role: str,
+        model: str | None = None,
+    ) -> Future[list[ScoredEntry]]:
+        """:meth:`score`, answered later: the requests waiting when the scoring thread is free
+        are scored together (one pass over the model, one log transaction), so a service under
+        load pays the fixed cost of a pass once per batch rather than once per request. Each
+        request stays all-or-nothing: an invalid record fails its own request only.
+
+        Raises
+        ------
+        RecordProblemsError
+            At once, when there are no records or more than ``settings.max_records``.
+        """
         if not records:
             raise RecordProblemsError(
                 [ValidationProblem(None, "records", None, "there are no records")]
@@ -341,28 +372,100 @@ class ScoringEngine:
                     )
                 ]
             )
-        served = self._choose(model)
-        valid = self.validate(records, model)
-        scored = score_cases(
-            served.model, valid, needs_model=self.needs_model, catalogue=self.catalogue
-        )
-        results = [scored.result(i, recourse=False) for i in range(len(scored))]
-        rows = [{str(k): v for k, v in row.items()} for row in valid.to_dict(orient="records")]
-        groups = [
-            {name: row[name] for name in served.sensitive if _present(row.get(name))}
-            for row in rows
-        ]
-        entries = self.log.append_scores(results, user=user, role=role, records=rows, groups=groups)
+        request = _Request(list(records), user, role, model, Future())
         with self._lock:
-            for entry, result in zip(entries, results, strict=True):
-                self._cache[entry.id] = result
-                self._cache.move_to_end(entry.id)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(
+                    target=self._score_waiting, name="riskkit-scoring", daemon=True
+                )
+                self._worker.start()
+        self._waiting.put(request)
+        return request.future
+
+    def _score_waiting(self) -> None:
+        """The scoring thread: take every waiting request (up to ``max_records`` records in
+        all) and score them together."""
+        while True:
+            batch = [self._waiting.get()]
+            total = len(batch[0].records)
+            while total < self.settings.max_records:
+                try:
+                    waiting = self._waiting.get_nowait()
+                except queue.Empty:
+                    break
+                batch.append(waiting)
+                total += len(waiting.records)
+            try:
+                outcomes = self._score_together(batch)
+            except Exception as error:  # every request in the batch hears of it
+                outcomes = [error] * len(batch)
+            for request, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    request.future.set_exception(outcome)
+                else:
+                    request.future.set_result(outcome)
+
+    def _score_together(self, batch: Sequence[_Request]) -> list[list[ScoredEntry] | BaseException]:
+        import pandas as pd
+
+        from riskkit.audit_log import ScoreSet
+        from riskkit.scoring.score import score_cases
+
+        outcomes: list[list[ScoredEntry] | BaseException] = []
+        frames: dict[int, pd.DataFrame] = {}
+        for position, request in enumerate(batch):
+            try:
+                frames[position] = self.validate(request.records, request.model)
+                outcomes.append([])
+            except RecordProblemsError as error:
+                outcomes.append(error)
+        results: dict[int, list[ScoreResult]] = {}
+        rows: dict[int, list[dict[str, object]]] = {}
+        for name in {self._choose(batch[p].model).model.name for p in frames}:
+            served = self._served[name]
+            members = [p for p in frames if self._choose(batch[p].model).model.name == name]
+            combined = pd.concat([frames[p] for p in members], ignore_index=True)
+            scored = score_cases(
+                served.model, combined, needs_model=self.needs_model, catalogue=self.catalogue
+            )
+            records = [
+                {str(k): v for k, v in row.items()} for row in combined.to_dict(orient="records")
+            ]
+            start = 0
+            for p in members:
+                size = len(frames[p])
+                results[p] = [scored.result(i, recourse=False) for i in range(start, start + size)]
+                rows[p] = records[start : start + size]
+                start += size
+        order = sorted(frames)
+        sets = []
+        for p in order:
+            sensitive = self._choose(batch[p].model).sensitive
+            sets.append(
+                ScoreSet(
+                    results=results[p],
+                    records=rows[p],
+                    user=batch[p].user,
+                    role=batch[p].role,
+                    groups=[
+                        {n: row[n] for n in sensitive if _present(row.get(n))} for row in rows[p]
+                    ],
+                )
+            )
+        logged = self.log.append_score_sets(sets) if sets else []
+        with self._lock:
+            for p, entries in zip(order, logged, strict=True):
+                for entry, result in zip(entries, results[p], strict=True):
+                    self._cache[entry.id] = result
+                    self._cache.move_to_end(entry.id)
             while len(self._cache) > REPORT_CACHE:
                 self._cache.popitem(last=False)
-        return [
-            ScoredEntry(entry_id=e.id, result=r, recorded_at=e.recorded_at)
-            for e, r in zip(entries, results, strict=True)
-        ]
+        for p, entries in zip(order, logged, strict=True):
+            outcomes[p] = [
+                ScoredEntry(entry_id=e.id, result=r, recorded_at=e.recorded_at)
+                for e, r in zip(entries, results[p], strict=True)
+            ]
+        return outcomes
 
     # -- reports and overrides ----------------------------------------------------------------
     def score_entry(self, entry_id: int) -> LogEntry:
