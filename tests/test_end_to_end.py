@@ -447,6 +447,9 @@ def test_scores_go_to_the_log_which_verifies_exports_and_replays(
     assert len(log) == summary["scored"] and set(log["user"]) == {"ana"}
     people = pd.read_csv(in_workspace / "cases.csv", dtype=str)["person_id"]
     assert not set(log["person"]) & set(people)  # pseudonymised
+    groups = [json.loads(text) for text in log["groups"]]
+    assert all(set(g) == {"sex", "ethnicity", "nationality"} for g in groups)  # for auditors
+    assert not {"sex", "ethnicity", "nationality"} & set(json.loads(log["inputs"].iloc[0]))
     db = sqlite3.connect(in_workspace / "log_test.db")
     changed = db.execute("update score_log set probability = 0.999 where id = 2").rowcount
     db.commit()

@@ -182,11 +182,17 @@ def score_file(
             if override is not None:
                 result = apply_override(result, *override, band_names=config.band_names())
             if log is not None:
+                record = {str(k): v for k, v in records.iloc[position].items()}
                 log.append_score(
                     result,
                     user=user,
                     role=role,
-                    record={str(k): v for k, v in records.iloc[position].items()},
+                    record=record,
+                    groups={
+                        name: record[name]
+                        for name in config.sensitive.attributes
+                        if name in record and not pd.isna(record[name])
+                    },
                 )
             stem = safe_file_stem(result.person_id)
             while stem in used:
