@@ -744,6 +744,11 @@ def demo_command(
     typer.echo("\nDemo finished. Outputs:")
     for label, path in outputs.items():
         typer.echo(f"  {label:<28} {path}")
+    typer.echo(
+        f"\nTo open the case worker's and auditor's pages: cd {workdir}, create a key with "
+        "`riskkit keys create --role case_worker --name YOUR.NAME`, run `riskkit serve` and "
+        "open http://127.0.0.1:8000/ (README: The service)."
+    )
 
 
 def main() -> None:
