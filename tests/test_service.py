@@ -335,6 +335,41 @@ def test_requests_scored_together_stay_all_or_nothing_each(setting: ServiceSetti
     assert engine.log.verify().ok
 
 
+def test_requests_validated_together_keep_their_own_problems(setting: ServiceSetting) -> None:
+    """The same person in two requests is no duplicate; a duplicate or a missing column in one
+    request is that request's problem, numbered within it, exactly as when it comes alone."""
+    from riskkit.service.engine import RecordProblemsError, _Request
+
+    engine = setting.engine
+    same = setting.records[25]
+    twice = [setting.records[26], setting.records[27], dict(setting.records[26])]
+    no_age = [{k: v for k, v in setting.records[28].items() if k != "age"}]
+    batch = [
+        _Request([same], "ana", "case_worker", None, None),  # type: ignore[arg-type]
+        _Request(twice, "ana", "case_worker", None, None),  # type: ignore[arg-type]
+        _Request([dict(same)], "bea", "case_worker", None, None),  # type: ignore[arg-type]
+        _Request(no_age, "caro", "case_worker", None, None),  # type: ignore[arg-type]
+    ]
+    outcomes = engine._score_together(batch)
+    assert isinstance(outcomes[0], list)
+    assert isinstance(outcomes[2], list)
+    assert outcomes[0][0].result.person_id == outcomes[2][0].result.person_id == same["person_id"]
+    for number, records in ((1, twice), (3, no_age)):
+        together = outcomes[number]
+        assert isinstance(together, RecordProblemsError)
+        with pytest.raises(RecordProblemsError, match="nothing was scored") as alone:
+            engine.validate(records)
+        assert together.to_list() == alone.value.to_list()
+    assert outcomes[1].to_list()[0] == {  # type: ignore[union-attr]
+        "record": 1,
+        "field": "person_id",
+        "problem": "duplicate id (rows 1, 3 share it); ids must be unique",
+    }
+    assert outcomes[3].to_list() == [  # type: ignore[union-attr]
+        {"record": None, "field": "age", "problem": "required column is missing"}
+    ]
+
+
 def test_reports_come_as_json_html_or_pdf_in_the_reader_language(
     setting: ServiceSetting, client: TestClient, scored_entry: int
 ) -> None:

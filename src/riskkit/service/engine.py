@@ -8,6 +8,7 @@ call it directly.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -110,6 +111,15 @@ class ScoredEntry:
     entry_id: int
     result: ScoreResult
     recorded_at: str
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """Several requests validated together: per request, its rows ``(start, stop)`` in
+    ``valid`` or its problems."""
+
+    outcomes: list[tuple[int, int] | RecordProblemsError]
+    valid: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -285,41 +295,124 @@ class ScoringEngine:
         RecordProblemsError
             Listing every problem in every record; nothing is scored when there is one.
         """
+        checked = self._validate_requests([records], model)
+        outcome = checked.outcomes[0]
+        if isinstance(outcome, RecordProblemsError):
+            raise outcome
+        return checked.valid.iloc[outcome[0] : outcome[1]].reset_index(drop=True)
+
+    def _validate_requests(
+        self, requests: Sequence[Sequence[Mapping[str, object]]], model: str | None
+    ) -> _Checked:
+        """Validate several requests' records for one model in one pass (the fixed cost of a
+        pass is paid once): each request gets its own problems, numbered within it, or its
+        rows' place in the valid frame. Ids are made distinct per request first, so the same
+        person scored in two requests is not a duplicate."""
         import pandas as pd
 
         from riskkit.data.mapping import map_columns
         from riskkit.data.validation import validate_records
 
         served = self._choose(model)
-        problems: list[ValidationProblem] = []
-        for number, record in enumerate(records, start=1):
-            for key, value in record.items():
-                if not isinstance(value, _SCALARS):
-                    problems.append(
-                        ValidationProblem(
-                            number, str(key), None, "must be a number, text, true/false or null"
-                        )
-                    )
-        if problems:
-            raise RecordProblemsError(problems)
-        frame = map_columns(pd.DataFrame.from_records(list(records)), served.model.bundle.config)
+        config = served.model.bundle.config
+        id_column = config.data.id_column
+        outcomes: list[tuple[int, int] | RecordProblemsError] = []
+        merged: list[dict[str, object]] = []
+        owners: list[tuple[int, int]] = []  # (request, row within it) of each merged row
+        for number, records in enumerate(requests):
+            problems = [
+                ValidationProblem(row, str(key), None, "must be a number, text, true/false or null")
+                for row, record in enumerate(records, start=1)
+                for key, value in record.items()
+                if not isinstance(value, _SCALARS)
+            ]
+            keys = {str(k) for record in records for k in record}
+            problems += [
+                ValidationProblem(None, c.display_name, None, "required column is missing")
+                for c in served.schema.columns
+                if c.required and c.name not in keys and c.source_name not in keys
+            ]
+            if problems:
+                outcomes.append(RecordProblemsError(problems))
+                continue
+            outcomes.append((0, 0))
+            for row, record in enumerate(records, start=1):
+                copied = dict(record)
+                text = _id_text(copied.get(id_column))
+                if text is not None:
+                    copied[id_column] = f"{number}{_ID_SEPARATOR}{text}"
+                merged.append(copied)
+                owners.append((number, row))
+        if not merged:
+            return _Checked(outcomes=outcomes, valid=pd.DataFrame())
+        frame = map_columns(pd.DataFrame.from_records(merged), config)
         validation = validate_records(frame, served.schema)
-        problems = list(validation.problems)
+        found = list(validation.problems)
         needs_valid = None
-        if self.needs_schema is not None:
-            needs_validation = validate_records(frame, self.needs_schema)
-            seen = {(p.row, p.column) for p in problems}
-            problems += [p for p in needs_validation.problems if (p.row, p.column) not in seen]
+        extra = self._needs_extra(served)
+        if extra is not None:
+            needs_validation = validate_records(frame, extra)
+            found += needs_validation.problems
             needs_valid = needs_validation.valid
-        if problems:
-            raise RecordProblemsError(problems)
-        valid = validation.valid.reset_index(drop=True)
+        if any(p.row is None for p in found):
+            # a problem of the whole merged input: check the requests one by one instead
+            if len(requests) > 1:
+                return self._validate_one_by_one(requests, model)
+            outcomes[0] = RecordProblemsError([_local(p, owners) for p in found])
+            return _Checked(outcomes=outcomes, valid=pd.DataFrame())
+        by_request: dict[int, list[ValidationProblem]] = {}
+        for problem in sorted(found, key=lambda p: p.row or 0):
+            assert problem.row is not None
+            by_request.setdefault(owners[problem.row - 1][0], []).append(_local(problem, owners))
+        for number, problems in by_request.items():
+            outcomes[number] = RecordProblemsError(problems)
+        valid = validation.valid.copy()
         if needs_valid is not None:
-            needs_valid = needs_valid.reset_index(drop=True)
             for column in needs_valid.columns:
-                if column not in valid.columns:
-                    valid[column] = needs_valid[column].to_numpy()
-        return valid
+                valid[column] = needs_valid[column]
+        keep = pd.Series([owners[r - 1][0] not in by_request for r in valid.index], dtype=bool)
+        valid = valid.loc[keep.to_numpy()].reset_index(drop=True)
+        valid[id_column] = valid[id_column].str.split(_ID_SEPARATOR, n=1).str[1]
+        start = 0
+        for number, outcome in enumerate(outcomes):
+            if isinstance(outcome, RecordProblemsError):
+                continue
+            size = len(requests[number])
+            outcomes[number] = (start, start + size)
+            start += size
+        return _Checked(outcomes=outcomes, valid=valid)
+
+    def _validate_one_by_one(
+        self, requests: Sequence[Sequence[Mapping[str, object]]], model: str | None
+    ) -> _Checked:
+        import pandas as pd
+
+        outcomes: list[tuple[int, int] | RecordProblemsError] = []
+        frames = []
+        start = 0
+        for records in requests:
+            checked = self._validate_requests([records], model)
+            outcome = checked.outcomes[0]
+            if isinstance(outcome, RecordProblemsError):
+                outcomes.append(outcome)
+                continue
+            frames.append(checked.valid)
+            outcomes.append((start, start + len(checked.valid)))
+            start += len(checked.valid)
+        valid = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return _Checked(outcomes=outcomes, valid=valid)
+
+    def _needs_extra(self, served: _Served) -> RecordSchema | None:
+        """The needs model's inputs the risk model's schema does not already check."""
+        from riskkit.data.schema import RecordSchema
+
+        if self.needs_schema is None:
+            return None
+        known = set(served.schema.names())
+        columns = tuple(
+            c for c in self.needs_schema.columns if c.role == "feature" and c.name not in known
+        )
+        return RecordSchema(columns=columns, purpose="score") if columns else None
 
     def score(
         self,
@@ -406,64 +499,68 @@ class ScoringEngine:
                     request.future.set_result(outcome)
 
     def _score_together(self, batch: Sequence[_Request]) -> list[list[ScoredEntry] | BaseException]:
-        import pandas as pd
-
         from riskkit.audit_log import ScoreSet
         from riskkit.scoring.score import score_cases
 
-        outcomes: list[list[ScoredEntry] | BaseException] = []
-        frames: dict[int, pd.DataFrame] = {}
+        outcomes: list[list[ScoredEntry] | BaseException] = [[] for _ in batch]
+        sets: list[tuple[int, ScoreSet]] = []
+        by_model: dict[str, list[int]] = {}
         for position, request in enumerate(batch):
             try:
-                frames[position] = self.validate(request.records, request.model)
-                outcomes.append([])
+                name = self._choose(request.model).model.name
             except RecordProblemsError as error:
-                outcomes.append(error)
-        results: dict[int, list[ScoreResult]] = {}
-        rows: dict[int, list[dict[str, object]]] = {}
-        for name in {self._choose(batch[p].model).model.name for p in frames}:
+                outcomes[position] = error
+                continue
+            by_model.setdefault(name, []).append(position)
+        for name, members in by_model.items():
             served = self._served[name]
-            members = [p for p in frames if self._choose(batch[p].model).model.name == name]
-            combined = pd.concat([frames[p] for p in members], ignore_index=True)
+            checked = self._validate_requests([batch[p].records for p in members], name)
+            if len(checked.valid) == 0:
+                for p, outcome in zip(members, checked.outcomes, strict=True):
+                    if isinstance(outcome, RecordProblemsError):
+                        outcomes[p] = outcome
+                continue
             scored = score_cases(
-                served.model, combined, needs_model=self.needs_model, catalogue=self.catalogue
+                served.model, checked.valid, needs_model=self.needs_model, catalogue=self.catalogue
             )
             records = [
-                {str(k): v for k, v in row.items()} for row in combined.to_dict(orient="records")
+                {str(k): v for k, v in row.items()}
+                for row in checked.valid.to_dict(orient="records")
             ]
-            start = 0
-            for p in members:
-                size = len(frames[p])
-                results[p] = [scored.result(i, recourse=False) for i in range(start, start + size)]
-                rows[p] = records[start : start + size]
-                start += size
-        order = sorted(frames)
-        sets = []
-        for p in order:
-            sensitive = self._choose(batch[p].model).sensitive
-            sets.append(
-                ScoreSet(
-                    results=results[p],
-                    records=rows[p],
-                    user=batch[p].user,
-                    role=batch[p].role,
-                    groups=[
-                        {n: row[n] for n in sensitive if _present(row.get(n))} for row in rows[p]
-                    ],
+            for p, outcome in zip(members, checked.outcomes, strict=True):
+                if isinstance(outcome, RecordProblemsError):
+                    outcomes[p] = outcome
+                    continue
+                start, stop = outcome
+                rows = records[start:stop]
+                sets.append(
+                    (
+                        p,
+                        ScoreSet(
+                            results=[scored.result(i, recourse=False) for i in range(start, stop)],
+                            records=rows,
+                            user=batch[p].user,
+                            role=batch[p].role,
+                            groups=[
+                                {n: row[n] for n in served.sensitive if _present(row.get(n))}
+                                for row in rows
+                            ],
+                        ),
+                    )
                 )
-            )
-        logged = self.log.append_score_sets(sets) if sets else []
+        sets.sort(key=lambda item: item[0])
+        logged = self.log.append_score_sets([s for _, s in sets]) if sets else []
         with self._lock:
-            for p, entries in zip(order, logged, strict=True):
-                for entry, result in zip(entries, results[p], strict=True):
+            for (_, score_set), entries in zip(sets, logged, strict=True):
+                for entry, result in zip(entries, score_set.results, strict=True):
                     self._cache[entry.id] = result
                     self._cache.move_to_end(entry.id)
             while len(self._cache) > REPORT_CACHE:
                 self._cache.popitem(last=False)
-        for p, entries in zip(order, logged, strict=True):
+        for (p, score_set), entries in zip(sets, logged, strict=True):
             outcomes[p] = [
                 ScoredEntry(entry_id=e.id, result=r, recorded_at=e.recorded_at)
-                for e, r in zip(entries, results[p], strict=True)
+                for e, r in zip(entries, score_set.results, strict=True)
             ]
         return outcomes
 
@@ -624,3 +721,35 @@ def _present(value: object) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return False
     return not (isinstance(value, float) and math.isnan(value))
+
+
+#: Joins a request's number to a record's id while requests are validated together.
+_ID_SEPARATOR: Final = "\x1f"
+_ROWS = re.compile(r"rows ([\d, ]+) share it")
+
+
+def _id_text(value: object) -> str | None:
+    """An id as validation reads it: stripped text, None when missing or blank."""
+    if not _present(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _local(problem: ValidationProblem, owners: Sequence[tuple[int, int]]) -> ValidationProblem:
+    """A problem found in several requests' merged records, numbered within its request."""
+    from dataclasses import replace
+
+    if problem.row is None:
+        return problem
+    offset = owners[problem.row - 1][1] - problem.row
+    rule = _ROWS.sub(
+        lambda m: (
+            "rows " + ", ".join(str(int(r) + offset) for r in m.group(1).split(", ")) + " share it"
+        ),
+        problem.rule,
+    )
+    value = problem.value
+    if value is not None and _ID_SEPARATOR in value:
+        value = value.split(_ID_SEPARATOR, 1)[1]
+    return replace(problem, row=owners[problem.row - 1][1], rule=rule, value=value)
