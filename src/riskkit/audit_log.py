@@ -547,7 +547,7 @@ class ScoreLog:
             ]
             sizes.append(len(results))
         with self._write() as conn:
-            entries = [_append(conn, fields, user=user, role=role) for fields, user, role in rows]
+            entries = _append_many(conn, rows)
         split: list[list[LogEntry]] = []
         start = 0
         for size in sizes:
@@ -1035,23 +1035,37 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
 def _append(conn: sa.Connection, fields: dict[str, Any], *, user: str, role: str) -> LogEntry:
     """Read the head, insert the next entry and move the head, in the caller's transaction."""
+    return _append_many(conn, [(fields, user, role)])[0]
+
+
+def _append_many(
+    conn: sa.Connection, rows: Sequence[tuple[dict[str, Any], str, str]]
+) -> list[LogEntry]:
+    """Append entries in order, in the caller's transaction: the head is read (and locked)
+    once, the chain computed here, the rows inserted in one statement and the head moved."""
     head = conn.execute(
         sa.select(_head.c.last_id, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
     ).one()
-    entry = LogEntry(
-        id=int(head[0]) + 1,
-        recorded_at=_now().astimezone(UTC).isoformat(timespec="microseconds"),
-        user=user,
-        role=role,
-        prev_hash=str(head[1]),
-        **fields,
-    )
-    entry = LogEntry(**{**entry.to_dict(), "entry_hash": entry.computed_hash()})
-    conn.execute(_entries.insert().values(**entry.to_dict()))
-    conn.execute(
-        _head.update().where(_head.c.id == 1).values(last_id=entry.id, last_hash=entry.entry_hash)
-    )
-    return entry
+    last_id, last_hash = int(head[0]), str(head[1])
+    entries = []
+    for fields, user, role in rows:
+        entry = LogEntry(
+            id=last_id + 1,
+            recorded_at=_now().astimezone(UTC).isoformat(timespec="microseconds"),
+            user=user,
+            role=role,
+            prev_hash=last_hash,
+            **fields,
+        )
+        entry = LogEntry(**{**entry.to_dict(), "entry_hash": entry.computed_hash()})
+        entries.append(entry)
+        last_id, last_hash = entry.id, entry.entry_hash
+    if entries:
+        conn.execute(_entries.insert(), [e.to_dict() for e in entries])
+        conn.execute(
+            _head.update().where(_head.c.id == 1).values(last_id=last_id, last_hash=last_hash)
+        )
+    return entries
 
 
 def _require_actor(user: str, role: str) -> None:
