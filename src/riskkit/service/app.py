@@ -11,15 +11,23 @@ from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import Path as FastPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import escape
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from riskkit import __version__
-from riskkit.service.auth import LoginRequiredError, Principal, require
+from riskkit.service.auth import (
+    UNAUTHENTICATED,
+    LoginRequiredError,
+    Principal,
+    authenticate,
+    require,
+)
 from riskkit.service.engine import RecordProblemsError, ScoringEngine, ServiceSettings
 from riskkit.service.keys import KeyStore
 
@@ -27,6 +35,8 @@ __all__ = ["create_app"]
 
 logger = logging.getLogger("riskkit.service")
 LANGUAGES: Final = ("es", "pt", "en")
+#: Entry ids are SQL integers: larger numbers are refused as invalid rather than looked up.
+MAX_ID: Final = 2**63 - 1
 Value = str | int | float | bool | None
 
 
@@ -63,7 +73,7 @@ class OverrideRequest(BaseModel):
     """A case worker's decision to use another band for a logged score."""
 
     model_config = ConfigDict(extra="forbid")
-    entry_id: int = Field(ge=1, description="The score log entry overridden.")
+    entry_id: int = Field(ge=1, le=MAX_ID, description="The score log entry overridden.")
     band: str = Field(min_length=1, max_length=100)
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -88,9 +98,27 @@ class ProblemResponse(BaseModel):
     problems: list[Problem]
 
 
-PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
-    422: {"model": ProblemResponse, "description": "The request broke the schema."}
-}
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+def _responses(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route documents (every protected route can answer 401, 403, 413
+    and 422)."""
+    texts = {
+        401: "No valid API key (send 'Authorization: Bearer KEY').",
+        403: "The key's role may not use this.",
+        404: "No such object (or not one the caller may see).",
+        413: "The request body is over the service's limit.",
+        422: "The request or a record broke the schema: every problem, no values.",
+    }
+    answers: dict[int | str, dict[str, Any]] = {}
+    for code in (401, 403, 413, 422, *codes):
+        answers[code] = {
+            "model": ProblemResponse if code == 422 else ErrorResponse,
+            "description": described.get(f"d{code}", texts[code]),
+        }
+    return answers
 
 
 # -- safety layers --------------------------------------------------------------------------------
@@ -143,6 +171,29 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class RequireKey:
+    """Answer API requests without a valid key with 401 before their body is read (the roles
+    are checked per route)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and str(scope.get("path", "")).startswith("/v1/")
+            and authenticate(Request(scope)) is None
+        ):
+            response = JSONResponse(
+                {"detail": UNAUTHENTICATED},
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class SafeErrors:
     """Answer any unexpected error with a plain 500 and an error id; log the id, the error's
     type and where it happened, never its message or the request (they may hold records)."""
@@ -185,8 +236,11 @@ class SafeErrors:
 
 
 def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
-    problems = []
+    problems: list[dict[str, Any]] = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":
+            problems.append({"record": None, "field": None, "problem": "the body is not JSON"})
+            continue
         location = [str(part) for part in item.get("loc", ()) if part != "body"]
         record = None
         if len(location) >= 2 and location[0] == "records" and location[1].isdigit():
@@ -251,8 +305,8 @@ def create_app(settings: ServiceSettings, engine: ScoringEngine | None = None) -
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, error: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         if not request.url.path.startswith("/v1/") and "text/html" in request.headers.get(
             "accept", ""
         ):
@@ -263,6 +317,16 @@ def create_app(settings: ServiceSettings, engine: ScoringEngine | None = None) -
                 status_code=error.status_code,
                 headers=error.headers,
             )
+        if error.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8)
+            return JSONResponse(
+                {
+                    "detail": "the request body cannot be read",
+                    "problems": [
+                        {"record": None, "field": None, "problem": "send JSON text in UTF-8"}
+                    ],
+                },
+                status_code=422,
+            )
         return JSONResponse(
             {"detail": error.detail}, status_code=error.status_code, headers=error.headers
         )
@@ -270,6 +334,7 @@ def create_app(settings: ServiceSettings, engine: ScoringEngine | None = None) -
     _add_api(app)
     app.include_router(pages_router)
     app.add_middleware(SafeErrors)
+    app.add_middleware(RequireKey)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(
         SessionMiddleware,
@@ -295,7 +360,7 @@ def _add_api(app: FastAPI) -> None:
         engine.log.head()
         return {"status": "ok", "version": __version__}
 
-    @app.post("/v1/score", response_model=ScoreResponse, responses=PROBLEMS, tags=["scores"])
+    @app.post("/v1/score", response_model=ScoreResponse, responses=_responses(), tags=["scores"])
     async def score(
         body: ScoreRequest,
         request: Request,
@@ -328,11 +393,11 @@ def _add_api(app: FastAPI) -> None:
                 "content": {"application/json": {}, "text/html": {}, "application/pdf": {}},
                 "description": "The case report.",
             },
-            404: {"description": "No such score (or not one of the caller's)."},
+            **_responses(404),
         },
     )
     def report(
-        entry_id: int,
+        entry_id: Annotated[int, FastPath(ge=1, le=MAX_ID)],
         request: Request,
         principal: Annotated[Principal, Depends(require("reports"))],
         format: Annotated[Literal["json", "html", "pdf"] | None, Query()] = None,
@@ -370,7 +435,7 @@ def _add_api(app: FastAPI) -> None:
         "/v1/overrides",
         status_code=201,
         response_model=OverrideResponse,
-        responses=PROBLEMS,
+        responses=_responses(404),
         tags=["scores"],
     )
     def override(
@@ -394,7 +459,7 @@ def _add_api(app: FastAPI) -> None:
             recorded_at=entry.recorded_at,
         )
 
-    @app.get("/v1/models", tags=["models"])
+    @app.get("/v1/models", tags=["models"], responses=_responses())
     def models(
         request: Request, _principal: Annotated[Principal, Depends(require("models"))]
     ) -> dict[str, Any]:
@@ -410,12 +475,14 @@ def _add_api(app: FastAPI) -> None:
     @app.get(
         "/v1/models/{name}/versions/{version}/card",
         tags=["models"],
-        response_class=HTMLResponse,
-        responses={404: {"description": "No such model version, or it has no card."}},
+        responses={
+            200: {"content": {"text/html": {}}, "description": "The model card."},
+            **_responses(404, d404="No such model version, or it has no card."),
+        },
     )
     def model_card(
         name: str,
-        version: int,
+        version: Annotated[int, FastPath(ge=1, le=MAX_ID)],
         _principal: Annotated[Principal, Depends(require("models"))],
     ) -> HTMLResponse:
         """A registered version's model card (HTML)."""
@@ -426,7 +493,7 @@ def _add_api(app: FastAPI) -> None:
             raise HTTPException(404, f"model {name!r} has no version {version} with a card")
         return HTMLResponse(text)
 
-    @app.get("/v1/audits", tags=["audits"])
+    @app.get("/v1/audits", tags=["audits"], responses=_responses())
     def audits(
         request: Request, _principal: Annotated[Principal, Depends(require("audits"))]
     ) -> dict[str, Any]:
@@ -439,8 +506,11 @@ def _add_api(app: FastAPI) -> None:
         "/v1/audits/{audit_id}",
         tags=["audits"],
         responses={
-            200: {"content": {"application/json": {}, "text/html": {}, "application/pdf": {}}},
-            404: {"description": "No such audit."},
+            200: {
+                "content": {"application/json": {}, "text/html": {}, "application/pdf": {}},
+                "description": "The audit.",
+            },
+            **_responses(404, d404="No such audit, or not in that format."),
         },
     )
     def audit(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from riskkit.service.keys import KeyStore
 
@@ -25,6 +26,11 @@ ACCESS: Final[dict[str, frozenset[str]]] = {
     "log": frozenset({"auditor", "admin"}),
 }
 SESSION_KEY: Final = "key_hash"
+#: Documents the key in the OpenAPI schema; the check itself is :func:`authenticate`.
+BEARER: Final = HTTPBearer(
+    auto_error=False, description="An API key from `riskkit keys create --role ROLE --name NAME`."
+)
+UNAUTHENTICATED: Final = "send an API key as 'Authorization: Bearer KEY' (riskkit keys create)"
 
 
 @dataclass(frozen=True)
@@ -63,14 +69,17 @@ def require(area: str, *, page: bool = False) -> Callable[[Request], Principal]:
     """
     allowed = ACCESS[area]
 
-    def dependency(request: Request) -> Principal:
+    def dependency(
+        request: Request,
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+    ) -> Principal:
         principal = authenticate(request)
         if principal is None:
             if page:
                 raise LoginRequiredError
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
-                "send an API key as 'Authorization: Bearer KEY' (riskkit keys create)",
+                UNAUTHENTICATED,
                 headers={"WWW-Authenticate": "Bearer"},
             )
         if principal.role not in allowed:
