@@ -430,8 +430,11 @@ def _check_cells_row_wise(
                 [pd.NA if t is None else t for t in texts], index=frame.index, dtype="string"
             )
         elif spec.kind == "categorical":
+            position = {category: code for code, category in enumerate(spec.categories)}
+            codes = [-1 if v is None else position[str(v)] for v in values]
             typed[spec.name] = pd.Series(
-                pd.Categorical(values, categories=spec.categories), index=frame.index
+                pd.Categorical.from_codes(codes, categories=list(spec.categories)),
+                index=frame.index,
             )
         else:
             typed[spec.name] = pd.Series(values, index=frame.index, dtype="float64")
