@@ -217,6 +217,42 @@ class UncertaintyConfig(_Section):
     level: Annotated[float, Field(gt=0, lt=1)] = 0.9
 
 
+class MonitoringConfig(_Section):
+    """When a model in use needs attention (``riskkit monitor``, docs/monitoring.md).
+
+    Drift: a feature's or the score's population stability index (PSI) against the training
+    data is ``moderate`` from ``psi_moderate`` and ``major`` from ``psi_major`` (the usual 0.1 and
+    0.25); a distribution test must also reject at ``p_value``. Outcomes: on a new cohort,
+    recalibration is recommended when the calibration slope leaves ``slope_range`` or the
+    expected calibration error exceeds ``max_ece``; retraining when the AUC falls more than
+    ``auc_drop`` below the model card's. Overrides: a group or case worker is flagged when its
+    override rate differs from the others' by more than ``override_rate_gap`` and a
+    two-proportion test rejects at ``p_value``, with at least ``min_scores`` scores.
+    """
+
+    psi_moderate: Annotated[float, Field(gt=0)] = 0.1
+    psi_major: Annotated[float, Field(gt=0)] = 0.25
+    p_value: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    slope_range: tuple[float, float] = (0.8, 1.2)
+    max_ece: Annotated[float, Field(ge=0, le=1)] = 0.05
+    auc_drop: Annotated[float, Field(ge=0, le=1)] = 0.03
+    override_rate_gap: Annotated[float, Field(ge=0, le=1)] = 0.1
+    min_scores: Annotated[int, Field(ge=1)] = 30
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MonitoringConfig:
+        if self.psi_major <= self.psi_moderate:
+            raise ValueError(
+                f"psi_major ({self.psi_major}) must be above psi_moderate ({self.psi_moderate})"
+            )
+        low, high = self.slope_range
+        if not low < 1.0 < high:
+            raise ValueError(
+                f"slope_range {list(self.slope_range)} must contain 1, e.g. [0.8, 1.2]"
+            )
+        return self
+
+
 class PromotionConfig(_Section):
     """Gates a new version must pass for the ``champion`` alias to move to it.
 
@@ -383,6 +419,7 @@ class PipelineConfig(_Section):
     calibration: CalibrationConfig = CalibrationConfig()
     uncertainty: UncertaintyConfig = UncertaintyConfig()
     promotion: PromotionConfig = PromotionConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
     split: SplitConfig = SplitConfig()
     bands: list[BandConfig] = Field(default_factory=list)
     tracking: TrackingConfig
