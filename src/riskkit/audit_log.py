@@ -354,15 +354,19 @@ class ScoreSet:
 
 @dataclass(frozen=True)
 class OverrideRate:
-    """How many of one group's scores a case worker overrode to another band."""
+    """How many of one group's scores a case worker overrode to another band (``n_up`` to a
+    higher, more restrictive band, ``n_down`` to a lower one, when the band order is known)."""
 
     attribute: str
     group: str
     n_scores: int
     n_overridden: int
+    n_up: int = 0
+    n_down: int = 0
 
     @property
     def rate(self) -> float:
+        """Share of the group's scores overridden to another band."""
         return self.n_overridden / self.n_scores if self.n_scores else 0.0
 
 
@@ -781,27 +785,36 @@ class ScoreLog:
             return [LogEntry._from_row(r._mapping) for r in conn.execute(query)]
 
     def override_rates(
-        self, *, start: TimeBound = None, end: TimeBound = None
+        self,
+        *,
+        start: TimeBound = None,
+        end: TimeBound = None,
+        band_order: Sequence[str] | None = None,
     ) -> list[OverrideRate]:
-        """How often scores were overridden, by model band and by each logged sensitive group.
+        """How often scores were overridden: by model band, by the case worker who made the
+        score, and by each logged sensitive group.
 
         A score counts as overridden when its latest override names a band other than the
         model's. Scores appended between ``start`` and ``end`` count (as in :meth:`entries`);
-        an override counts for its score whenever it was recorded.
+        an override counts for its score whenever it was recorded. With ``band_order`` (the
+        pipeline's bands, lowest risk first), overrides are also counted by direction: to a
+        higher band (more restrictive) or a lower one.
 
         Returns
         -------
         list of OverrideRate
-            One per (attribute, group): ``attribute`` is ``"band"`` or a sensitive attribute's
-            name; sorted by attribute, then group.
+            One per (attribute, group): ``attribute`` is ``"band"``, ``"case_worker"`` or a
+            sensitive attribute's name; sorted by attribute, then group.
         """
         conditions = self._conditions(start=start, end=end, overridden=False)
-        scores: dict[int, tuple[str, str | None]] = {}
+        scores: dict[int, tuple[str, str, str | None]] = {}
         final: dict[int, str] = {}
         with self._engine.connect() as conn:
-            query = sa.select(_entries.c.id, _entries.c.band, _entries.c.groups).where(*conditions)
-            for entry_id, band, groups in conn.execute(query):
-                scores[int(entry_id)] = (str(band), groups)
+            query = sa.select(
+                _entries.c.id, _entries.c.band, _entries.c.user, _entries.c.groups
+            ).where(*conditions)
+            for entry_id, band, user, groups in conn.execute(query):
+                scores[int(entry_id)] = (str(band), str(user), groups)
             overrides = (
                 sa.select(_entries.c.refers_to, _entries.c.final_band)
                 .where(_entries.c.kind == "override")
@@ -809,19 +822,27 @@ class ScoreLog:
             )
             for refers_to, final_band in conn.execute(overrides):
                 final[int(refers_to)] = str(final_band)
+        rank = {name: position for position, name in enumerate(band_order or ())}
         counts: dict[tuple[str, str], list[int]] = {}
-        for entry_id, (band, groups) in scores.items():
-            changed = final.get(entry_id, band) != band
-            keys = [("band", band)]
+        for entry_id, (band, user, groups) in scores.items():
+            used = final.get(entry_id, band)
+            changed = used != band
+            up = changed and band in rank and used in rank and rank[used] > rank[band]
+            down = changed and band in rank and used in rank and rank[used] < rank[band]
+            keys = [("band", band), ("case_worker", user)]
             if groups:
                 keys += [(str(k), str(v)) for k, v in json.loads(groups).items()]
             for key in keys:
-                tally = counts.setdefault(key, [0, 0])
+                tally = counts.setdefault(key, [0, 0, 0, 0])
                 tally[0] += 1
                 tally[1] += int(changed)
+                tally[2] += int(up)
+                tally[3] += int(down)
         return [
-            OverrideRate(attribute=key[0], group=key[1], n_scores=n, n_overridden=k)
-            for key, (n, k) in sorted(counts.items())
+            OverrideRate(
+                attribute=key[0], group=key[1], n_scores=n, n_overridden=k, n_up=u, n_down=d
+            )
+            for key, (n, k, u, d) in sorted(counts.items())
         ]
 
     def _conditions(

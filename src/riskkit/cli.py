@@ -563,6 +563,22 @@ def log_replay(
         raise typer.Exit(1)
 
 
+monitor_app = typer.Typer(
+    help="A model in use: override rates by group and case worker (and drift, outcomes).",
+    no_args_is_help=True,
+)
+app.add_typer(monitor_app, name="monitor")
+
+
+def _register_monitoring() -> None:
+    from riskkit.monitoring.overrides_cli import monitor_overrides
+
+    monitor_app.command("overrides")(monitor_overrides)
+
+
+_register_monitoring()
+
+
 keys_app = typer.Typer(
     help="API keys for the service: one per person, with a role; stored hashed.",
     no_args_is_help=True,

@@ -558,19 +558,34 @@ def overrides_page(
     end: str = "",
 ) -> HTMLResponse:
     from riskkit.errors import RiskkitError
+    from riskkit.monitoring.overrides import compare_override_rates
+    from riskkit.reports.i18n import messages
 
+    engine = _engine(request)
+    config = engine.config(engine.model_names[0])
+    thresholds = config.monitoring
     problems: list[str] = []
     rates: list[Any] = []
     try:
-        rates = _engine(request).log.override_rates(start=start or None, end=end or None)
+        rates = engine.log.override_rates(
+            start=start or None, end=end or None, band_order=config.band_names()
+        )
     except RiskkitError as error:
         problems.append(str(error))
+    flagged = {
+        (c.attribute, c.group) for c in compare_override_rates(rates, thresholds) if c.flagged
+    }
+    note = messages("service", _language(request))["flags_note"].format(
+        gap=f"{thresholds.override_rate_gap:.0%}", p=thresholds.p_value, n=thresholds.min_scores
+    )
     return _page(
         request,
         "service_overrides.html",
         principal,
         title_key="overrides_title",
         rates=rates,
+        flagged=flagged,
+        flags_note=note,
         filters={"start": start, "end": end},
         problems=problems,
     )
