@@ -103,9 +103,9 @@ def test_the_auditor_page_marks_the_flagged_groups(overridden_log: ServiceSettin
     )
     assert page.status_code == 200
     rows = {  # (attribute, group) -> the table row's HTML
-        tuple(re.findall(r"<td[^>]*>([^<]*)", row)[:2]): row
-        for row in page.text.split("<tr>")[1:]
+        tuple(re.findall(r"<td[^>]*>([^<]*)", row)[:2]): row for row in page.text.split("<tr>")[1:]
     }
     assert "differs from the rest" in rows[("case_worker", "ana")]
-    assert "differs from the rest" not in rows[("case_worker", "bea")]
+    # with two case workers each is the other's "rest"; bands are compared but never flagged
+    assert all("differs from the rest" not in row for key, row in rows.items() if key[0] == "band")
     assert "at least 30 scores on each side" in page.text
