@@ -563,17 +563,14 @@ def log_replay(
         raise typer.Exit(1)
 
 
-monitor_app = typer.Typer(
-    help="A model in use: override rates by group and case worker (and drift, outcomes).",
-    no_args_is_help=True,
-)
-app.add_typer(monitor_app, name="monitor")
-
-
 def _register_monitoring() -> None:
+    """``riskkit monitor`` (drift, overrides) from the monitoring package (typer only at
+    import; each command imports what it needs when it runs)."""
+    from riskkit.monitoring.cli import monitor_app
     from riskkit.monitoring.overrides_cli import monitor_overrides
 
     monitor_app.command("overrides")(monitor_overrides)
+    app.add_typer(monitor_app, name="monitor")
 
 
 _register_monitoring()

@@ -5,7 +5,10 @@ Tracking store: ``MLFLOW_TRACKING_URI`` when set, otherwise MLflow's own default
 ``mlflow.db`` in the working directory). A model is stored as a custom pyfunc whose artifacts are
 a *bundle* directory holding no pickle: ``model.json`` (the estimator's state), ``booster.txt``
 (LightGBM's text model), ``pipeline.json`` (the pipeline configuration it was trained with) and,
-when the pipeline asks for uncertainty intervals, ``intervals.json`` (the bootstrap refits' tables).
+when the pipeline asks for uncertainty intervals, ``intervals.json`` (the bootstrap refits' tables)
+and, for a model trained since drift monitoring exists, ``reference.json`` (the training part's
+reference profile: bin edges and counts per feature and for the score, no rows; see
+:mod:`riskkit.monitoring.profile`).
 A needs model's bundle has no ``booster.txt``: its ``model.json`` is
 :meth:`~riskkit.estimators.needs.NeedsModel.get_state`, which holds every domain's LightGBM text
 model. The SHA-256 of each bundle file is recorded on the model version and checked on every load.
@@ -48,6 +51,7 @@ from riskkit.estimators.bands import assign_bands
 from riskkit.estimators.calibration import RiskModel, estimator_from_state
 from riskkit.estimators.needs import NeedsModel
 from riskkit.estimators.uncertainty import BootstrapIntervals
+from riskkit.monitoring.profile import REFERENCE_FILE, ReferenceProfile
 
 CHAMPION = "champion"
 BUNDLE_FILES: tuple[str, ...] = ("model.json", "booster.txt", "pipeline.json")
@@ -62,12 +66,15 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 @dataclass(frozen=True)
 class ModelBundle:
-    """A fitted model with the pipeline configuration it was trained with, and the bootstrap
-    refits that give each score its uncertainty interval (when the pipeline asks for them)."""
+    """A fitted model with the pipeline configuration it was trained with, the bootstrap
+    refits that give each score its uncertainty interval (when the pipeline asks for them) and
+    the reference profile of its training part (None for a model registered before drift
+    monitoring; ``riskkit monitor drift`` needs it)."""
 
     estimator: RiskModel
     config: PipelineConfig
     intervals: BootstrapIntervals | None = None
+    reference: ReferenceProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +185,8 @@ def tracking_uri() -> str:
 def save_bundle(bundle: ModelBundle | NeedsBundle, directory: Path) -> dict[str, str]:
     """Write a bundle's files into ``directory``; returns each file's SHA-256.
 
-    A risk bundle is ``model.json``, ``booster.txt`` and ``pipeline.json``; a needs bundle is
+    A risk bundle is ``model.json``, ``booster.txt`` and ``pipeline.json`` (with
+    ``intervals.json`` and ``reference.json`` when the bundle has them); a needs bundle is
     ``model.json`` (the needs model's state, LightGBM text models included) and
     ``pipeline.json``.
     """
@@ -197,6 +205,11 @@ def save_bundle(bundle: ModelBundle | NeedsBundle, directory: Path) -> dict[str,
             names = (*names, INTERVALS_FILE)
             (directory / INTERVALS_FILE).write_text(
                 json.dumps(bundle.intervals.get_state()), encoding="utf-8"
+            )
+        if bundle.reference is not None:
+            names = (*names, REFERENCE_FILE)
+            (directory / REFERENCE_FILE).write_text(
+                json.dumps(bundle.reference.to_dict(), indent=1), encoding="utf-8"
             )
     (directory / "pipeline.json").write_text(
         bundle.config.model_dump_json(indent=1), encoding="utf-8"
@@ -239,7 +252,15 @@ def read_bundle(
         intervals = BootstrapIntervals.from_state(
             json.loads((directory / INTERVALS_FILE).read_text(encoding="utf-8"))
         )
-    return ModelBundle(estimator_from_state(state, booster_text), config, intervals)
+    reference = None
+    if (directory / REFERENCE_FILE).is_file() or (
+        expected_hashes and REFERENCE_FILE in expected_hashes
+    ):
+        _check_file(directory, REFERENCE_FILE, expected_hashes)
+        reference = ReferenceProfile.from_dict(
+            json.loads((directory / REFERENCE_FILE).read_text(encoding="utf-8"))
+        )
+    return ModelBundle(estimator_from_state(state, booster_text), config, intervals, reference)
 
 
 def load_bundle(directory: Path, expected_hashes: Mapping[str, str] | None = None) -> ModelBundle:

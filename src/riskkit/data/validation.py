@@ -433,7 +433,7 @@ def _check_cells_row_wise(
             position = {category: code for code, category in enumerate(spec.categories)}
             codes = [-1 if v is None else position[str(v)] for v in values]
             typed[spec.name] = pd.Series(
-                pd.Categorical.from_codes(codes, categories=list(spec.categories)),
+                pd.Categorical.from_codes(codes, categories=pd.Index(list(spec.categories))),
                 index=frame.index,
             )
         else:

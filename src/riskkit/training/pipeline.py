@@ -387,7 +387,15 @@ def train(
     metrics.update({f"{kind}_test_auc": values["auc"] for kind, values in comparison.items()})
 
     say(f"logging the run and registering model {config.tracking.model_name!r} in MLflow")
-    bundle = tracking.ModelBundle(estimator=estimator, config=config, intervals=intervals)
+    from riskkit.monitoring.profile import build_reference_profile
+
+    bundle = tracking.ModelBundle(
+        estimator=estimator,
+        config=config,
+        intervals=intervals,
+        # bin edges and counts of the training part, for `riskkit monitor drift` (no rows)
+        reference=build_reference_profile(config, X_train, p_train),
+    )
     hash_of_data = data_hash(records)
     tags = {
         "pipeline": config.name,
