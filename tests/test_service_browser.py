@@ -195,10 +195,12 @@ def test_case_worker_scores_and_overrides_then_auditor_sees_it(
         page.goto(f"{base}/log/overrides")
         expect(page.locator("h1")).to_have_text("Override rates by group")
         rates = _table(page)
-        assert any(len(row) == 5 and row[3] == "1" for row in rates), rates
-        assert ["band", model_value, "1", "1", "100.0 %"] in rates, rates
+        firsts = [row[:5] for row in rates]  # then: moved to a higher band, flag
+        assert any(len(row) == 7 and row[3] == "1" for row in rates), rates
+        assert ["band", model_value, "1", "1", "100.0 %"] in firsts, rates
+        assert ["case_worker", CASE_WORKER, "1", "1", "100.0 %"] in firsts, rates
         if "sex" in filled:
-            assert ["sex", record["sex"], "1", "1", "100.0 %"] in rates, rates
+            assert ["sex", record["sex"], "1", "1", "100.0 %"] in firsts, rates
     finally:
         context.close()
 

@@ -567,10 +567,13 @@ def _register_monitoring() -> None:
     """``riskkit monitor`` (drift, overrides) from the monitoring package (typer only at
     import; each command imports what it needs when it runs)."""
     from riskkit.monitoring.cli import monitor_app
+    from riskkit.monitoring.outcomes_cli import monitor_outcomes, recalibrate_command
     from riskkit.monitoring.overrides_cli import monitor_overrides
 
+    monitor_app.command("outcomes")(monitor_outcomes)
     monitor_app.command("overrides")(monitor_overrides)
     app.add_typer(monitor_app, name="monitor")
+    app.command("recalibrate")(recalibrate_command)
 
 
 _register_monitoring()
