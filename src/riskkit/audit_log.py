@@ -17,7 +17,11 @@ Concurrency: on SQLite the log runs in WAL mode with a busy timeout, and an appe
 hash and inserts the new entry inside one ``BEGIN IMMEDIATE`` transaction, so writers in several
 threads or processes are serialised and the chain never forks. On other databases the append
 locks the head row with ``SELECT ... FOR UPDATE`` and the entry id is the primary key, so a
-race can fail but cannot fork the chain; that path is not tested here (only SQLite is).
+race can fail but cannot fork the chain. On PostgreSQL (at its default isolation, read
+committed) a writer waits for the lock and then reads the new head, so appends are serialised
+and none fails; opening a new log there also takes an advisory lock, so that processes opening
+it at once do not all try to create its tables. tests/test_shared_server.py tests this on
+PostgreSQL (threads appending at once); other server databases are not tested.
 
 What the chain proves: anyone who can only edit, delete or reorder rows is detected. Anyone who
 can rewrite the whole table can also recompute every hash; keep a copy of :meth:`ScoreLog.head`
@@ -104,6 +108,8 @@ _head = sa.Table(
     sa.Column("last_hash", sa.String(64), nullable=False),
 )
 _IMMEDIATE = "riskkit_begin_immediate"
+#: PostgreSQL advisory lock key held while a log's tables are created (any fixed bigint).
+_CREATE_LOCK: Final = 0x7269736B6B6974  # "riskkit"
 
 
 def canonical_json(value: object) -> str:
@@ -437,6 +443,10 @@ class ScoreLog:
         if self._sqlite:
             _configure_sqlite(self._engine)
         with self._write() as conn:
+            if self._engine.dialect.name == "postgresql":
+                # processes opening a new log at once: one creates the tables and the head row
+                # while the others wait here, then find them (DDL is transactional)
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CREATE_LOCK)))
             _metadata.create_all(conn, checkfirst=True)
             if conn.execute(sa.select(_head.c.id)).first() is None:
                 conn.execute(_head.insert().values(id=1, last_id=0, last_hash=GENESIS_HASH))

@@ -215,6 +215,14 @@ def score_command(
     user: Annotated[
         str | None, typer.Option(help="Who is scoring, for the log (default: $USER).")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local (reports per person) or spark: a Parquet folder in, a Parquet folder "
+            "of scores (probability, band, points, top factors) and rejects out, on Apache "
+            "Spark (pip install 'riskkit[spark]'; docs/spark.md)."
+        ),
+    ] = "local",
 ) -> None:
     """Score records with a registered model: one JSON and one HTML report per person (and a
     PDF with --pdf), the caseload by band and the facility summary (caseload.html,
@@ -223,6 +231,25 @@ def score_command(
     from riskkit.reports.i18n import messages
     from riskkit.scoring.batch import score_file
     from riskkit.tracking import load_model
+
+    if engine not in ("local", "spark"):
+        _fail(ValueError(f"--engine {engine!r}: choose local or spark"))
+    if engine == "spark":
+        if log is not None or override is not None or needs is not None or pdf:
+            _fail(
+                ValueError(
+                    "--engine spark writes the scores table only: --log, --override, --needs "
+                    "and --pdf work with the local engine"
+                )
+            )
+        from riskkit.scoring.spark import score_with_spark
+
+        try:
+            spark_summary = score_with_spark(model, input_file, out)
+        except RiskkitError as exc:
+            _fail(exc, 1)
+        typer.echo(json.dumps(spark_summary.to_dict(), default=str))
+        return
 
     if (override is None) != (reason is None):
         _fail(ValueError("--override BAND and --reason TEXT go together: give both or neither"))
