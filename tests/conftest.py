@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,23 @@ def write_csv(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
     """Write CSV lines in the given encoding (``utf-8-sig`` adds a byte-order mark)."""
     path.write_text("\n".join(lines) + "\n", encoding=encoding)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _forget_mlflow_uri() -> Iterator[None]:
+    """After each test, MLflow's in-process tracking URI (which wins over the
+    MLFLOW_TRACKING_URI variable) is cleared and the variable is put back as it was before the
+    test (``mlflow.set_tracking_uri`` also sets or unsets the variable itself), so no test
+    trains into or reads another test's store."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:
+        mlflow.set_tracking_uri(None)
+    if before is not None:
+        os.environ["MLFLOW_TRACKING_URI"] = before
+    else:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
 @pytest.fixture

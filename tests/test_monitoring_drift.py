@@ -299,10 +299,20 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     moved["age"] = moved["age"].astype(object)
     moved.loc[4, "age"] = "seventy"
     moved.to_csv(folder / "moved.csv", index=False)
+    import mlflow
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
         patch.chdir(folder)
-        train(config, data=folder / "train.csv", models_dir=folder / "models", show_progress=False)
+        # an earlier test may have set MLflow's URI in-process, which wins over the variable
+        mlflow.set_tracking_uri(uri)
+        try:
+            train(
+                config, data=folder / "train.csv", models_dir=folder / "models", show_progress=False
+            )
+        finally:
+            mlflow.set_tracking_uri(None)
     yield folder
 
 
