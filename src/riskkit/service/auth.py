@@ -46,8 +46,22 @@ class LoginRequiredError(Exception):
     """A page was asked for without a session: the pages answer with the login form."""
 
 
+#: Where a request's caller is kept once found, so the key is checked once per request.
+PRINCIPAL_SCOPE_KEY: Final = "riskkit.principal"
+
+
 def authenticate(request: Request) -> Principal | None:
-    """The caller, from a bearer key or the session cookie; None when neither is valid."""
+    """The caller, from a bearer key or the session cookie; None when neither is valid.
+    Found once per request and kept in its scope."""
+    if PRINCIPAL_SCOPE_KEY in request.scope:
+        known: Principal | None = request.scope[PRINCIPAL_SCOPE_KEY]
+        return known
+    principal = _find_principal(request)
+    request.scope[PRINCIPAL_SCOPE_KEY] = principal
+    return principal
+
+
+def _find_principal(request: Request) -> Principal | None:
     keys: KeyStore = request.app.state.keys
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
