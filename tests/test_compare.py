@@ -201,5 +201,7 @@ def test_records_with_one_outcome_are_refused(tmp_path: Path) -> None:
     frame["rearrest_24m"] = 0
     path = tmp_path / "records.csv"
     frame.to_csv(path, index=False)
-    with pytest.raises(DataValidationError, match="at least 2 records of each class"):
+    with pytest.raises(
+        DataValidationError, match="a model needs at least 2 valid records of each outcome"
+    ):
         compare_models(config, path, n_resamples=10)

@@ -53,7 +53,9 @@ class ScoreFileAudit:
         return self.report.n
 
 
-def _require_columns(frame: pd.DataFrame, wanted: Mapping[str, str], source: str) -> None:
+def require_columns(frame: pd.DataFrame, wanted: Mapping[str, str], source: str) -> None:
+    """Raise a :class:`RiskkitError` naming each column of ``wanted`` (role -> column) that
+    ``frame`` lacks, with the closest column name it has."""
     available = [str(c) for c in frame.columns]
     problems = []
     for role, column in wanted.items():
@@ -68,8 +70,9 @@ def _require_columns(frame: pd.DataFrame, wanted: Mapping[str, str], source: str
         )
 
 
-def _outcomes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """0/1 outcomes and a mask of the rows whose outcome is not 0/1."""
+def outcome_flags(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 outcomes (1/0, yes/no, true/false in any case) and a mask of the rows whose outcome
+    is none of these."""
     text = values.astype("string").str.strip().str.lower()
     positive = text.isin(_POSITIVE).fillna(False).to_numpy(dtype=bool)
     negative = text.isin(_NEGATIVE).fillna(False).to_numpy(dtype=bool)
@@ -132,7 +135,7 @@ def audit_score_file(
         frame, source = read_records(data).frame, str(data)
     roles = {"score": score_column, "label": label_column}
     roles.update({f"sensitive attribute #{i + 1}": c for i, c in enumerate(sensitive)})
-    _require_columns(frame, roles, source)
+    require_columns(frame, roles, source)
     overlap = sorted({score_column, label_column} & set(sensitive))
     if overlap:
         raise RiskkitError(
@@ -140,7 +143,7 @@ def audit_score_file(
             "name different columns."
         )
 
-    outcomes, bad_outcome = _outcomes(frame[label_column])
+    outcomes, bad_outcome = outcome_flags(frame[label_column])
     scores = pd.to_numeric(frame[score_column], errors="coerce").to_numpy(dtype=np.float64)
     bad_score = ~np.isfinite(scores)
     reasons = np.full(len(frame), "", dtype=object)

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 
 from riskkit.config import MonitoringConfig, PipelineConfig, SplitConfig
-from riskkit.errors import DataValidationError, ValidationProblem
+from riskkit.errors import DataValidationError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,6 +177,7 @@ def load_cohort(config: PipelineConfig, path: str | Path) -> Cohort:
         When the file cannot be read.
     """
     from riskkit.data.sources import load_records
+    from riskkit.training.split import require_both_outcomes
 
     reading = config
     if config.split.column is not None:
@@ -188,13 +189,7 @@ def load_cohort(config: PipelineConfig, path: str | Path) -> Cohort:
     records = validation.valid
     target = config.target.column
     y = records[target].astype("int64").to_numpy()
-    counts = np.bincount(y, minlength=2)
-    if counts.min() < 2:
-        rule = (
-            f"an outcomes check needs at least 2 valid records of each outcome; found "
-            f"{counts[0]} zeros and {counts[1]} ones among {len(y)} valid records"
-        )
-        raise DataValidationError([ValidationProblem(None, target, None, rule)], loaded.source)
+    require_both_outcomes(y, target, loaded.source, needed_for="an outcomes check")
     present = [a for a in config.sensitive.attributes if a in records.columns]
     sha256, n_bytes = file_sha256(path)
     return Cohort(

@@ -564,12 +564,12 @@ def calibrate_score_column(
     """
     import pandas as pd
 
-    from riskkit.fairness.score_audit import _outcomes, _require_columns
+    from riskkit.fairness.score_audit import outcome_flags, require_columns
     from riskkit.metrics import auc
     from riskkit.training.evaluation import metric_functions
 
-    _require_columns(frame, {"score": score_column, "label": label_column}, source)
-    outcomes, bad_outcome = _outcomes(frame[label_column])
+    require_columns(frame, {"score": score_column, "label": label_column}, source)
+    outcomes, bad_outcome = outcome_flags(frame[label_column])
     scores = pd.to_numeric(frame[score_column], errors="coerce").to_numpy(dtype=np.float64)
     bad_score = ~np.isfinite(scores)
     reasons = np.full(len(frame), "", dtype=object)

@@ -88,7 +88,7 @@ class ScoredCases:
     @cached_property
     def scorecard(self) -> PointsScorecard | None:
         """The model's points scorecard (calibrated table, as printed), built on first use."""
-        return None if self.estimator is None else _scorecard(self.estimator)
+        return None if self.estimator is None else scorecard_of(self.estimator)
 
     @cached_property
     def needs_probabilities(self) -> np.ndarray | None:
@@ -344,7 +344,7 @@ def _explain_in_parallel(
 _SCORECARDS: weakref.WeakKeyDictionary[Any, PointsScorecard | None] = weakref.WeakKeyDictionary()
 
 
-def _scorecard(estimator: Any) -> PointsScorecard | None:
+def scorecard_of(estimator: Any) -> PointsScorecard | None:
     """The points scorecard of the model, as ``riskkit train`` prints it (calibrated table);
     derived once per loaded model, since a service scores one person at a time."""
     if estimator not in _SCORECARDS:

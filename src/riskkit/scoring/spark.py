@@ -511,10 +511,10 @@ def _id_texts(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 
 def _score_columns(estimator: Any, top: int) -> dict[str, str]:
     """The columns of ``ScoredCases.to_frame(top=top)`` for this model, with their types."""
-    from riskkit.scoring.score import _scorecard
+    from riskkit.scoring.score import scorecard_of
 
     columns = {"person_id": _STRING, "probability": _DOUBLE, "band": _STRING}
-    if _scorecard(estimator) is not None:
+    if scorecard_of(estimator) is not None:
         columns["points"] = _LONG
     for k in range(1, min(top, len(estimator.feature_names_in_)) + 1):
         columns[f"factor_{k}"] = _STRING

@@ -28,6 +28,18 @@ class SplitData:
     y_test: np.ndarray
 
 
+def require_both_outcomes(y: np.ndarray, target: str, source: str, *, needed_for: str) -> None:
+    """Raise a :class:`DataValidationError` on ``target`` unless the 0/1 outcomes ``y`` hold at
+    least two of each value; ``needed_for`` names what needs them ("a model")."""
+    counts = np.bincount(y, minlength=2)
+    if counts.min() < 2:
+        rule = (
+            f"{needed_for} needs at least 2 valid records of each outcome; found {counts[0]} "
+            f"zeros and {counts[1]} ones among {len(y)} valid records"
+        )
+        raise DataValidationError([ValidationProblem(None, target, None, rule)], source)
+
+
 def load_and_split(
     config: PipelineConfig,
     data: str | Path | None = None,
@@ -52,13 +64,7 @@ def load_and_split(
     records = validation.valid
     target = config.target.column
     y = records[target].astype("int64").to_numpy()
-    counts = np.bincount(y, minlength=2)
-    if counts.min() < 2:
-        rule = (
-            f"a model needs at least 2 records of each class; found {counts[0]} zeros and "
-            f"{counts[1]} ones among {len(y)} valid records"
-        )
-        raise DataValidationError([ValidationProblem(None, target, None, rule)], loaded.source)
+    require_both_outcomes(y, target, loaded.source, needed_for="a model")
     train_index, test_index = split_records(records, target, config.split)
     return SplitData(
         loaded=loaded,
