@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -403,6 +404,26 @@ def test_recalibration_registers_a_better_calibrated_version_through_the_gates(
         (in_workspace / "models" / "recidivism" / "v2" / "recalibration.json").read_text()
     )
     assert saved["reason"] == reason and saved["cohort"]["sha256"] == digest
+    assert client.get_run(version.run_id).info.run_name == "recidivism-recalibrate-v1"
+
+    # the new version's card: the recalibration, then version 1's card with its images
+    folder = in_workspace / "models" / "recidivism" / "v2"
+    card = (folder / "model_card.md").read_text(encoding="utf-8")
+    assert card.startswith("# Model card: recidivism v2\n")
+    assert f"Reason given: {reason}" in card and digest in card
+    before, after = saved["before"]["ece"]["value"], saved["after"]["ece"]["value"]
+    assert f"| expected calibration error | {before:.3f} (" in card
+    assert f"| {after:.3f} (" in card.split("| expected calibration error |")[1].splitlines()[0]
+    parent = (in_workspace / "models" / "recidivism" / "v1" / "model_card.md").read_text()
+    assert "## The card of version 1\n" in card
+    assert "\n## Model card: recidivism v1\n" in card and "\n### Intended use\n" in card
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", card)
+    assert len(images) == len(re.findall(r"!\[", parent)) >= 1
+    assert all(image.startswith("../v1/") and (folder / image).is_file() for image in images)
+    from riskkit.tracking import version_file_text
+
+    served = version_file_text("recidivism", 2, "model_card.html")
+    assert served is not None and "recidivism v2" in served and "<h2>Recalibration</h2>" in served
 
     # a later cohort with the same shift: the recalibrated champion is kept
     summary = _outcomes("recidivism@champion", "shifted_later.csv", "out/later")
@@ -543,3 +564,49 @@ def test_nij_outcomes_on_the_official_test_cohort(
     document = _document(tmp_path / "out")
     races = {g["group"] for g in document["groups"] if g["attribute"] == "race_us"}  # type: ignore[attr-defined]
     assert races == {"african_american", "caucasian"}
+
+
+def test_recalibration_card_nests_the_parent_card() -> None:
+    from riskkit.reports.model_card import render_recalibration_card
+
+    estimate = {"value": 0.05, "low": 0.04, "high": 0.06}
+    document = {
+        "model": "m",
+        "version": 4,
+        "recalibrated_from": {"version": 3, "reference": "m@champion"},
+        "reason": "new cohort",
+        "cohort": {
+            "source": "c.csv",
+            "sha256": "ab",
+            "bytes": 9,
+            "read": 10,
+            "valid": 9,
+            "rejected": 1,
+            "base_rate": 0.3,
+        },
+        "method": "platt",
+        "folds": 5,
+        "cv_log_loss": {"platt": 0.5, "isotonic": 0.51},
+        "before": {"ece": estimate},
+        "after": {"ece": {"value": 0.01, "low": None, "high": None}},
+        "promotion": {"summary": "not promoted: reasons", "reasons": ["test AUC 0.6 below"]},
+        "run_id": "r",
+        "tracking_uri": "sqlite:///x.db",
+    }
+    parent = "# Card\n## Use\n![plot](calibration.png)\n![web](https://x/y.png)\n```\n# kept\n```"
+    card = render_recalibration_card(document, parent)
+    assert "| expected calibration error | 0.050 (0.040–0.060) | 0.010 |" in card
+    assert "| AUC | n/a | n/a |" in card
+    assert "- test AUC 0.6 below" in card
+    nested = card.split("## The card of version 3\n", 1)[1]
+    assert nested.strip().splitlines() == [
+        "## Card",
+        "### Use",
+        "![plot](../v3/calibration.png)",
+        "![web](https://x/y.png)",
+        "```",
+        "# kept",
+        "```",
+    ]
+    alone = render_recalibration_card(document, None)
+    assert "Version 3 has no card in its run's files." in alone

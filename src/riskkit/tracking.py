@@ -343,14 +343,16 @@ def log_and_register(
     artifacts: Mapping[str, Path] | None = None,
     promote: bool = True,
     version_tags: Mapping[str, str] | None = None,
+    run_name: str | None = None,
 ) -> RegisteredVersion:
     """Log a training run (params, metrics, tags, files, the model) and register the model.
 
-    The alias ``champion`` is moved to the new version when ``promote`` is true.
+    The alias ``champion`` is moved to the new version when ``promote`` is true. The run is
+    named ``run_name``, by default ``<pipeline>-train``.
     """
     config = bundle.config
     _use_experiment(config.tracking.experiment)
-    with mlflow.start_run(run_name=f"{config.name}-train") as run:
+    with mlflow.start_run(run_name=run_name or f"{config.name}-train") as run:
         mlflow.log_params({k: _param(v) for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
         mlflow.set_tags({**tags, "riskkit_version": __version__})
@@ -399,6 +401,23 @@ def attach_files(run_id: str, paths: list[Path]) -> None:
     client = MlflowClient()
     for path in paths:
         client.log_artifact(run_id, str(path))
+
+
+def version_file_text(name: str, version: int, path: str) -> str | None:
+    """A text file of a registered version's run artifacts (such as ``model_card.md``); None
+    when the version, or the file in its run, does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        found = client.get_model_version(name, str(version))
+        with tempfile.TemporaryDirectory() as folder:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=found.run_id, artifact_path=path, dst_path=folder
+            )
+            return Path(local).read_text(encoding="utf-8")
+    except (MlflowException, OSError):
+        return None
 
 
 def _use_experiment(name: str) -> None:
@@ -481,6 +500,14 @@ def champion(model_name: str) -> Champion | None:
         return None
     metrics = dict(client.get_run(found.run_id).data.metrics) if found.run_id else {}
     return Champion(version=int(found.version), metrics=metrics)
+
+
+def version_metrics(name: str, version: int) -> dict[str, float]:
+    """The run metrics of a registered version (its model card's figures: ``test_auc``, ...);
+    empty when the version has no run."""
+    client = MlflowClient()
+    found = client.get_model_version(name, str(version))
+    return dict(client.get_run(found.run_id).data.metrics) if found.run_id else {}
 
 
 def parse_reference(reference: str) -> tuple[str, str | None, int | None]:

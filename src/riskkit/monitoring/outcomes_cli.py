@@ -8,6 +8,7 @@ this module imports only typer and the standard library at the top.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -32,29 +33,6 @@ def _say(line: str) -> None:
 def _fail(error: Exception, code: int = 2) -> NoReturn:
     typer.echo(f"error: {error}", err=True)
     raise typer.Exit(code)
-
-
-def card_metrics(name: str, version: int) -> dict[str, float]:
-    """The run metrics of a registered version (its model card's figures: ``test_auc``, ...).
-
-    Parameters
-    ----------
-    name : str
-        Registered model name.
-    version : int
-        Its version.
-
-    Returns
-    -------
-    dict of str to float
-        Empty when the version has no run.
-    """
-    # riskkit.tracking.champion() reads the champion's; this reads any version's the same way.
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
-    found = client.get_model_version(name, str(version))
-    return dict(client.get_run(found.run_id).data.metrics) if found.run_id else {}
 
 
 def _write_rejects(cohort: Cohort, folder: Path) -> Path | None:
@@ -108,7 +86,7 @@ def monitor_outcomes(
         outcomes_document,
         write_outcomes,
     )
-    from riskkit.tracking import load_model
+    from riskkit.tracking import load_model, version_metrics
 
     try:
         messages("outcomes", lang)
@@ -124,7 +102,7 @@ def monitor_outcomes(
             cohort.y,
             probability,
             config=config,
-            card_metrics=card_metrics(loaded.name, loaded.version),
+            card_metrics=version_metrics(loaded.name, loaded.version),
             sensitive=cohort.sensitive,
             thresholds=thresholds,
             n_resamples=resamples,
@@ -272,6 +250,8 @@ def _recalibrate_model(
     from riskkit.metrics import auc
     from riskkit.monitoring.outcomes import finite_json, load_cohort
     from riskkit.monitoring.recalibrate import recalibrate, register_recalibration
+    from riskkit.reports.model_card import render_recalibration_card
+    from riskkit.training.pipeline import write_card
 
     loaded = tracking.load_model(reference)
     config = loaded.bundle.config
@@ -303,6 +283,7 @@ def _recalibrate_model(
     )
     _say(result.decision.summary())
     registered = register_recalibration(loaded, cohort, result, reason=reason)
+    recalibrated_at = datetime.now(UTC).isoformat(timespec="seconds")
     folder = out or Path("models") / registered.name / f"v{registered.version}"
     folder.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
@@ -312,6 +293,7 @@ def _recalibrate_model(
         "alias": registered.alias,
         "recalibrated_from": {"version": loaded.version, "reference": loaded.reference},
         "reason": reason,
+        "recalibrated_at": recalibrated_at,
         "run_id": registered.run_id,
         "tracking_uri": registered.tracking_uri,
         "cohort": cohort.describe(),
@@ -321,7 +303,17 @@ def _recalibrate_model(
     files["recalibration"].write_text(
         json.dumps(finite_json(document), indent=2, ensure_ascii=False), encoding="utf-8"
     )
-    tracking.attach_files(registered.run_id, [files["recalibration"]])
+    parent_card = tracking.version_file_text(loaded.name, loaded.version, "model_card.md")
+    files.update(
+        write_card(
+            folder,
+            card=render_recalibration_card(finite_json(document), parent_card),
+            title=f"{registered.name} v{registered.version}",
+        )
+    )
+    tracking.attach_files(
+        registered.run_id, [files["recalibration"], files["card"], files["card_html"]]
+    )
     rejects = _write_rejects(cohort, folder)
     if rejects is not None:
         files["rejects"] = rejects

@@ -429,6 +429,7 @@ def register_recalibration(
         tags=tags,
         artifacts=artifacts,
         promote=result.decision.promoted,
+        run_name=f"{bundle.config.name}-recalibrate-v{loaded.version}",
         version_tags={
             "promotion": result.decision.summary(),
             "riskkit_kind": "risk",

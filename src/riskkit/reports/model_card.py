@@ -10,6 +10,7 @@ intervals, the features read and those excluded.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -526,6 +527,125 @@ def render_needs_model_card(config: PipelineConfig, summary: Mapping[str, Any]) 
         "",
     ]
     return "\n".join(lines)
+
+
+#: Labels of the figures a recalibration records before and after.
+_RECALIBRATION_FIGURES: tuple[tuple[str, str], ...] = (
+    ("auc", "AUC"),
+    ("brier", "Brier"),
+    ("log_loss", "log-loss"),
+    ("ece", "expected calibration error"),
+    ("calibration_slope", "calibration slope"),
+    ("calibration_intercept", "calibration intercept"),
+)
+
+
+def render_recalibration_card(document: Mapping[str, Any], parent_card: str | None) -> str:
+    """The card of a recalibrated version, as Markdown: what the recalibration changed and why,
+    then the parent version's card, whose model and explanations it keeps.
+
+    Parameters
+    ----------
+    document : mapping
+        The content of ``recalibration.json`` (see ``riskkit recalibrate``): model, version,
+        parent, reason, cohort, method, before/after figures, groups and promotion.
+    parent_card : str or None
+        The parent version's ``model_card.md``; None when it has none (its section then says
+        so).
+    """
+    parent = document["recalibrated_from"]
+    cohort = document["cohort"]
+    promotion = document["promotion"]
+    lines = [
+        f"# Model card: {document['model']} v{document['version']}",
+        "",
+        f"Version {document['version']} is version {parent['version']} with a new calibration "
+        f"map, fitted on a later cohort. **Promotion decision:** {promotion['summary']}.",
+        "",
+        "## Recalibration",
+        f"- Reason given: {document['reason']}",
+        f"- Recalibrated at {document.get('recalibrated_at', 'n/a')} from `{parent['reference']}`",
+        f"- Cohort: `{cohort['source']}` (SHA-256 `{cohort['sha256']}`, {cohort['bytes']} "
+        f"bytes): {cohort['read']} records read, {cohort['valid']} used, "
+        f"{cohort['rejected']} rejected; outcome rate {_share(cohort.get('base_rate'))}",
+        f"- Map: {document['method']}, chosen by {document['folds']}-fold cross-validated "
+        "log-loss ("
+        + ", ".join(f"{k} {_number(v, 4)}" for k, v in document["cv_log_loss"].items())
+        + ")",
+        "",
+        "What changed: only the map from the additive model's log-odds to a probability. The "
+        "shape functions (the factors and their log-odds), the features and the bands' "
+        "thresholds are the parent's; each factor's contribution in probability points changes "
+        "with the map. The parent's performance figures below were measured before this "
+        "recalibration, on its own test data.",
+        "",
+        "### Calibration on the cohort, before and after",
+        "Before: the parent version as registered. After: the new map, cross-validated on the "
+        "cohort (each person's probability from a map fitted without them). 95% bootstrap "
+        "intervals in brackets.",
+        "",
+        "| figure | before | after |",
+        "|---|---|---|",
+    ]
+    for key, label in _RECALIBRATION_FIGURES:
+        lines.append(
+            f"| {label} | {_interval(document['before'].get(key))} | "
+            f"{_interval(document['after'].get(key))} |"
+        )
+    groups = document.get("groups") or []
+    if groups:
+        lines += [
+            "",
+            "### After recalibration, by group",
+            "Protected attributes are used here only to compare groups, never as inputs.",
+            "",
+            "| attribute | group | n | outcome rate | AUC | Brier | ECE | slope | FPR | FNR |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *_group_rows(groups),
+        ]
+    lines += ["", "### Promotion gates", f"{promotion['summary']}."]
+    lines += [f"- {reason}" for reason in promotion.get("reasons", [])]
+    champion_auc = document.get("champion_cohort_auc")
+    if champion_auc is not None:
+        lines.append(f"- The champion's AUC on the same cohort: {_number(champion_auc)}")
+    lines += [
+        "",
+        "## Provenance",
+        f"- MLflow run `{document['run_id']}` in `{document['tracking_uri']}`",
+        "",
+        f"## The card of version {parent['version']}",
+        "",
+    ]
+    if parent_card is None:
+        lines += [f"Version {parent['version']} has no card in its run's files.", ""]
+    else:
+        lines += [_demoted(parent_card, image_folder=f"../v{parent['version']}/"), ""]
+    return "\n".join(lines)
+
+
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def _demoted(markdown: str, *, image_folder: str) -> str:
+    """Markdown with every heading one level deeper (a card inside a card) and its relative
+    images read from ``image_folder`` (the parent version's folder beside this one); fenced
+    code is left as it is."""
+
+    def moved(found: re.Match[str]) -> str:
+        target = found.group(2)
+        if "://" in target or target.startswith(("/", "#")):
+            return found.group(0)
+        return f"![{found.group(1)}]({image_folder}{target})"
+
+    out = []
+    fenced = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if not fenced:
+            line = _IMAGE.sub(moved, "#" + line if line.startswith("#") else line)
+        out.append(line)
+    return "\n".join(out)
 
 
 def render_model_card_html(markdown: str, *, title: str) -> str:

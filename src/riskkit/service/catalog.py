@@ -52,22 +52,9 @@ def registered_models() -> list[dict[str, Any]]:
 def model_card_html(name: str, version: int) -> str | None:
     """The model card (HTML) of a registered version, from its run's artifacts; None when the
     version or its card does not exist."""
-    import tempfile
+    from riskkit.tracking import version_file_text
 
-    import mlflow
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    client = MlflowClient()
-    try:
-        found = client.get_model_version(name, str(version))
-        with tempfile.TemporaryDirectory() as folder:
-            path = mlflow.artifacts.download_artifacts(
-                run_id=found.run_id, artifact_path=CARD_FILE, dst_path=folder
-            )
-            return Path(path).read_text(encoding="utf-8")
-    except (MlflowException, OSError):
-        return None
+    return version_file_text(name, version, CARD_FILE)
 
 
 @dataclass(frozen=True)

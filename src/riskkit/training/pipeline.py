@@ -150,15 +150,22 @@ def write_card_files(
     """Write a trained model's ``metrics.json``, ``model_card.md`` and ``model_card.html``
     (and ``rejects.csv`` when records were invalid) into ``out_dir``; returns them by name."""
     from riskkit.data.io import write_records
-    from riskkit.reports.model_card import render_model_card_html
 
     files = {"metrics": out_dir / "metrics.json"}
     files["metrics"].write_text(json.dumps(json_safe(summary), indent=2), encoding="utf-8")
     if len(rejects):
         files["rejects"] = write_records(rejects, out_dir / "rejects.csv")
-    files["card"] = out_dir / "model_card.md"
+    files.update(write_card(out_dir, card=card, title=title))
+    return files
+
+
+def write_card(out_dir: Path, *, card: str, title: str) -> dict[str, Path]:
+    """Write a card's ``model_card.md`` and its HTML page ``model_card.html`` into
+    ``out_dir``; returns them as ``card`` and ``card_html``."""
+    from riskkit.reports.model_card import render_model_card_html
+
+    files = {"card": out_dir / "model_card.md", "card_html": out_dir / "model_card.html"}
     files["card"].write_text(card, encoding="utf-8")
-    files["card_html"] = out_dir / "model_card.html"
     files["card_html"].write_text(render_model_card_html(card, title=title), encoding="utf-8")
     return files
 
