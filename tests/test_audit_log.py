@@ -325,3 +325,30 @@ def test_a_failed_append_writes_nothing(tmp_path: Path, monkeypatch: pytest.Monk
         log.append_score(_result(), user="ana", role="case_worker", record=RECORD)
     monkeypatch.undo()
     assert len(log) == 3 and log.head()[0] == 3 and log.verify().ok
+
+
+def test_a_log_that_fails_to_open_releases_its_connections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disposed: list[sa.Engine] = []
+    real_create_engine = sa.create_engine
+
+    def recording_engine(*args: Any, **kwargs: Any) -> sa.Engine:
+        engine = real_create_engine(*args, **kwargs)
+        real_dispose = engine.dispose
+
+        def dispose(close: bool = True) -> None:
+            disposed.append(engine)
+            real_dispose(close)
+
+        engine.dispose = dispose  # type: ignore[method-assign]
+        return engine
+
+    def broken_create_all(*args: Any, **kwargs: Any) -> None:
+        raise sa.exc.OperationalError("CREATE TABLE", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(audit_log.sa, "create_engine", recording_engine)
+    monkeypatch.setattr(audit_log._metadata, "create_all", broken_create_all)
+    with pytest.raises(sa.exc.OperationalError, match="disk I/O error"):
+        ScoreLog(f"sqlite:///{tmp_path / 'scores.db'}", pseudonym_key=KEY)
+    assert len(disposed) == 1 and disposed[0].pool.checkedout() == 0

@@ -440,16 +440,20 @@ class ScoreLog:
                 "use e.g. sqlite:///scores.db or postgresql+psycopg://user@host/db"
             ) from error
         self._sqlite = self._engine.dialect.name == "sqlite"
-        if self._sqlite:
-            _configure_sqlite(self._engine)
-        with self._write() as conn:
-            if self._engine.dialect.name == "postgresql":
-                # processes opening a new log at once: one creates the tables and the head row
-                # while the others wait here, then find them (DDL is transactional)
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CREATE_LOCK)))
-            _metadata.create_all(conn, checkfirst=True)
-            if conn.execute(sa.select(_head.c.id)).first() is None:
-                conn.execute(_head.insert().values(id=1, last_id=0, last_hash=GENESIS_HASH))
+        try:
+            if self._sqlite:
+                _configure_sqlite(self._engine)
+            with self._write() as conn:
+                if self._engine.dialect.name == "postgresql":
+                    # processes opening a new log at once: one creates the tables and the head
+                    # row while the others wait here, then find them (DDL is transactional)
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CREATE_LOCK)))
+                _metadata.create_all(conn, checkfirst=True)
+                if conn.execute(sa.select(_head.c.id)).first() is None:
+                    conn.execute(_head.insert().values(id=1, last_id=0, last_hash=GENESIS_HASH))
+        except BaseException:
+            self._engine.dispose()  # no pooled connection outlives a log that failed to open
+            raise
 
     # -- connections ------------------------------------------------------------------------
     def _write(self) -> _Transaction:
