@@ -408,6 +408,7 @@ def test_an_override_is_appended_with_its_reason_and_shows_in_the_report(
     )
     assert refused.status_code == 422
     assert refused.json()["problems"][0]["field"] == "band"
+    assert refused.json()["detail"] == "1 problem(s) in the override; nothing was recorded"
     response = client.post(
         "/v1/overrides",
         json={"entry_id": entry_id, "band": other, "reason": "Verified job offer"},

@@ -92,11 +92,17 @@ class ServiceSettings:
 
 
 class RecordProblemsError(RiskkitError):
-    """Submitted records broke the record schema: every problem, none of the values."""
+    """Submitted records (or an override) broke the schema: every problem, none of the
+    values; ``what`` says what was refused and what was not done."""
 
-    def __init__(self, problems: Sequence[ValidationProblem]) -> None:
+    def __init__(
+        self,
+        problems: Sequence[ValidationProblem],
+        *,
+        what: str = "the records; nothing was scored",
+    ) -> None:
         self.problems = list(problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the records; nothing was scored")
+        super().__init__(f"{len(self.problems)} problem(s) in {what}")
 
     def to_list(self) -> list[dict[str, Any]]:
         """The problems as ``{"record", "field", "problem"}`` (record numbered from 1; the
@@ -684,7 +690,7 @@ class ScoringEngine:
                 )
             )
         if problems:
-            raise RecordProblemsError(problems)
+            raise RecordProblemsError(problems, what="the override; nothing was recorded")
         return self.log.append_override(
             entry.id, band, reason, user=user, role=role, band_names=bands
         )
