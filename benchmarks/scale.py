@@ -244,19 +244,6 @@ def _measure(seconds: float) -> dict[str, float]:
     return {"seconds": seconds, "peak_mb": peak_kb / 1024}
 
 
-def _spark_missing() -> str | None:
-    """Why Spark cannot run here, or None."""
-    import importlib.util
-    import os
-    import shutil
-
-    if importlib.util.find_spec("pyspark") is None:
-        return "pyspark is not installed (pip install 'riskkit[spark]')"
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        return "no Java runtime (java on PATH or JAVA_HOME)"
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
@@ -276,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_run_step(step, int(rows), Path(folder))))
         return 0
     sizes = sorted(args.sizes)
-    spark_missing = _spark_missing()
+    from riskkit.scoring.spark import spark_unavailable
+
+    spark_missing = spark_unavailable()
     results: dict[str, dict[int, dict[str, float]]] = {step: {} for step in STEPS}
     left_out: dict[str, dict[int, str]] = {step: {} for step in STEPS}
     with tempfile.TemporaryDirectory() as folder:

@@ -10,10 +10,7 @@ ignored here, narrowly, by its message.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -36,16 +33,10 @@ PANDAS_WARNING = "ignore:PySpark does not yet fully support pandas:FutureWarning
 pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)
 
 
-def _missing_requirement() -> str | None:
-    if importlib.util.find_spec("pyspark") is None:
-        return "pyspark is not installed (pip install 'riskkit[spark]')"
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        return "no Java runtime (java on PATH or JAVA_HOME) for Spark"
-    return None
-
-
 def _require_spark() -> None:
-    missing = _missing_requirement()
+    from riskkit.scoring.spark import spark_unavailable
+
+    missing = spark_unavailable()
     if missing:
         pytest.skip(f"Spark scoring tests skipped: {missing}")
 
@@ -318,3 +309,19 @@ def test_the_spark_engine_refuses_local_only_options(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "work with the local engine" in result.output
+
+
+def test_what_spark_lacks_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs without Spark: the reason a session cannot start names the fix."""
+    from riskkit.scoring import spark as engine
+
+    monkeypatch.setattr(engine.importlib.util, "find_spec", lambda _name: None)
+    assert engine.spark_unavailable() == "pyspark is not installed (pip install 'riskkit[spark]')"
+    monkeypatch.setattr(engine.importlib.util, "find_spec", lambda _name: object())
+    monkeypatch.setattr(engine.shutil, "which", lambda _name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    assert engine.spark_unavailable() == (
+        "no Java runtime (java on PATH or JAVA_HOME); install a Java 17 or 21 runtime"
+    )
+    monkeypatch.setenv("JAVA_HOME", "/usr/lib/jvm/java-17")
+    assert engine.spark_unavailable() is None

@@ -35,7 +35,9 @@ pyspark is an optional dependency (``pip install riskkit[spark]``), imported onl
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -226,6 +228,19 @@ class WorkerModel:
         return f"{self.name}@{self.alias}" if self.alias else f"{self.name}/{self.version}"
 
 
+def spark_unavailable() -> str | None:
+    """Why a local Spark session cannot start in this environment, or None when it can.
+
+    Checks, without importing it, that pyspark is installed, and that a Java runtime is there
+    (``java`` on the ``PATH`` or ``JAVA_HOME`` set), which Spark's driver needs.
+    """
+    if importlib.util.find_spec("pyspark") is None:
+        return f"pyspark is not installed ({INSTALL_HINT})"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "no Java runtime (java on PATH or JAVA_HOME); install a Java 17 or 21 runtime"
+    return None
+
+
 def require_pyspark() -> None:
     """Check pyspark can be imported.
 
@@ -308,6 +323,12 @@ def score_with_spark(
     if session is None:
         session = SparkSession.getActiveSession()
         if session is None:
+            missing = None if "PYSPARK_GATEWAY_PORT" in os.environ else spark_unavailable()
+            if missing:
+                raise RiskkitError(
+                    f"cannot start Spark here: {missing}. Or pass a running session (spark=), "
+                    "or score with the local engine"
+                )
             if "PYSPARK_GATEWAY_PORT" not in os.environ:
                 # not under spark-submit: unless told otherwise, the Python workers run this
                 # interpreter, which has riskkit (pyspark reads only the environment variable)
