@@ -62,3 +62,41 @@ def test_bundle_round_trip_and_tamper_detection(small_pipeline: Path, tmp_path: 
     )
     with pytest.raises(RiskkitError, match=r"integrity check failed for .*model.json"):
         load_bundle(tmp_path / "bundle", hashes)
+
+
+def test_registry_listing_and_the_served_champions(tmp_path: Path, mlflow_store: str) -> None:
+    from riskkit import tracking
+    from riskkit.service.catalog import registered_models
+    from riskkit.service.engine import champion_references
+    from tests.conftest import small_scoring_setting
+
+    model, _cases = small_scoring_setting(tmp_path, trees=5, train_rows=400, case_rows=2, seed=3)
+    first = tracking.log_and_register(
+        model.bundle,
+        params={},
+        metrics={},
+        tags={},
+        version_tags={"riskkit_kind": "risk", "promotion": "promoted to champion"},
+    )
+    second = tracking.log_and_register(
+        model.bundle,
+        params={},
+        metrics={},
+        tags={},
+        promote=False,
+        version_tags={"riskkit_kind": "risk", "promotion": "not promoted: test AUC"},
+    )
+    listed = tracking.registered_models()
+    assert [m.name for m in listed] == ["recidivism"]
+    assert listed[0].aliases == {"champion": first.version}
+    assert [(v.version, v.aliases, v.kind, v.promotion) for v in listed[0].versions] == [
+        (first.version, ("champion",), "risk", "promoted to champion"),
+        (second.version, (), "risk", "not promoted: test AUC"),
+    ]
+    assert listed[0].versions[1].run_id == second.run_id
+    assert champion_references() == ["recidivism@champion"]
+    served = registered_models()
+    assert served[0]["aliases"] == {"champion": first.version}
+    assert (
+        served[0]["versions"][1]["card"] == f"/v1/models/recidivism/versions/{second.version}/card"
+    )

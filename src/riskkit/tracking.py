@@ -502,6 +502,53 @@ def champion(model_name: str) -> Champion | None:
     return Champion(version=int(found.version), metrics=metrics)
 
 
+@dataclass(frozen=True)
+class VersionListing:
+    """One registered version as the registry lists it."""
+
+    version: int
+    aliases: tuple[str, ...]
+    kind: str | None
+    promotion: str | None
+    created_at: int
+    run_id: str | None
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """A registered model: its aliases (alias -> version) and its versions, oldest first."""
+
+    name: str
+    aliases: dict[str, int]
+    versions: tuple[VersionListing, ...]
+
+
+def registered_models() -> list[ModelListing]:
+    """Every model in the registry, by name, with its aliases and versions (kind and promotion
+    decision from the version tags; ``kind`` is None for versions registered before riskkit
+    tagged it)."""
+    client = MlflowClient()
+    listed = []
+    for registered in client.search_registered_models():
+        aliases = {str(a): int(v) for a, v in (getattr(registered, "aliases", {}) or {}).items()}
+        versions = []
+        for found in client.search_model_versions(f"name='{registered.name}'"):
+            number = int(found.version)
+            versions.append(
+                VersionListing(
+                    version=number,
+                    aliases=tuple(sorted(a for a, v in aliases.items() if v == number)),
+                    kind=found.tags.get("riskkit_kind"),
+                    promotion=found.tags.get("promotion"),
+                    created_at=int(found.creation_timestamp or 0),
+                    run_id=found.run_id,
+                )
+            )
+        versions.sort(key=lambda v: v.version)
+        listed.append(ModelListing(registered.name, aliases, tuple(versions)))
+    return sorted(listed, key=lambda m: m.name)
+
+
 def version_metrics(name: str, version: int) -> dict[str, float]:
     """The run metrics of a registered version (its model card's figures: ``test_auc``, ...);
     empty when the version has no run."""

@@ -17,36 +17,29 @@ AUDIT_DEPTH: Final = 4
 
 
 def registered_models() -> list[dict[str, Any]]:
-    """Every registered model: its aliases and versions (kind, promotion decision, card)."""
-    from mlflow import MlflowClient
+    """Every registered model: its aliases and versions (kind, promotion decision, and the
+    link to the version's card)."""
+    from riskkit import tracking
 
-    client = MlflowClient()
-    listed = []
-    for registered in client.search_registered_models():
-        aliases = dict(getattr(registered, "aliases", {}) or {})
-        versions: list[dict[str, Any]] = []
-        for version in client.search_model_versions(f"name='{registered.name}'"):
-            number = int(version.version)
-            versions.append(
+    return [
+        {
+            "name": model.name,
+            "aliases": dict(model.aliases),
+            "versions": [
                 {
-                    "version": number,
-                    "aliases": sorted(a for a, v in aliases.items() if int(v) == number),
-                    "kind": version.tags.get("riskkit_kind"),
-                    "promotion": version.tags.get("promotion"),
-                    "created_at": int(version.creation_timestamp or 0),
-                    "run_id": version.run_id,
-                    "card": f"/v1/models/{registered.name}/versions/{number}/card",
+                    "version": v.version,
+                    "aliases": list(v.aliases),
+                    "kind": v.kind,
+                    "promotion": v.promotion,
+                    "created_at": v.created_at,
+                    "run_id": v.run_id,
+                    "card": f"/v1/models/{model.name}/versions/{v.version}/card",
                 }
-            )
-        versions.sort(key=lambda v: int(v["version"]))
-        listed.append(
-            {
-                "name": registered.name,
-                "aliases": {a: int(v) for a, v in aliases.items()},
-                "versions": versions,
-            }
-        )
-    return sorted(listed, key=lambda m: m["name"])
+                for v in model.versions
+            ],
+        }
+        for model in tracking.registered_models()
+    ]
 
 
 def model_card_html(name: str, version: int) -> str | None:

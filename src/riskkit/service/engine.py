@@ -698,21 +698,17 @@ class ScoringEngine:
 
 def champion_references() -> list[str]:
     """``NAME@champion`` for every registered model whose champion is a risk model."""
-    from mlflow import MlflowClient
+    from riskkit import tracking
 
-    client = MlflowClient()
     found = []
-    for registered in client.search_registered_models():
-        aliases = getattr(registered, "aliases", {}) or {}
-        if "champion" not in aliases:
+    for model in tracking.registered_models():
+        if tracking.CHAMPION not in model.aliases:
             continue
-        reference = f"{registered.name}@champion"
-        version = client.get_model_version(registered.name, str(aliases["champion"]))
-        kind = version.tags.get("riskkit_kind")
+        reference = f"{model.name}@{tracking.CHAMPION}"
+        number = model.aliases[tracking.CHAMPION]
+        kind = next((v.kind for v in model.versions if v.version == number), None)
         if kind is None:  # registered before the kind was tagged: look inside
-            from riskkit.tracking import load_model
-
-            kind = load_model(reference).kind
+            kind = tracking.load_model(reference).kind
         if kind == "risk":
             found.append(reference)
     return sorted(found)
