@@ -384,19 +384,11 @@ def assess_outcomes(
     -------
     OutcomesAssessment
     """
-    from riskkit.estimators.bands import decision_threshold
-    from riskkit.training.evaluation import evaluate
+    from riskkit.training.evaluation import evaluate_for_pipeline
 
     monitoring = thresholds or config.monitoring
-    bands = config.band_thresholds()
-    evaluation = evaluate(
-        np.asarray(y),
-        np.asarray(p, dtype="float64"),
-        sensitive=sensitive,
-        threshold=decision_threshold(bands) if len(bands) > 1 else 0.5,
-        minimum_group_size=config.sensitive.minimum_group_size,
-        n_resamples=n_resamples,
-        seed=seed,
+    evaluation = evaluate_for_pipeline(
+        y, p, config, sensitive=sensitive, n_resamples=n_resamples, seed=seed
     )
     comparisons = tuple(
         MetricComparison(

@@ -328,9 +328,12 @@ def recalibrate(
     -------
     Recalibration
     """
-    from riskkit.estimators.bands import decision_threshold
     from riskkit.estimators.calibration import CalibratedAdditiveClassifier
-    from riskkit.training.evaluation import bootstrap_estimates, evaluate, metric_functions
+    from riskkit.training.evaluation import (
+        bootstrap_estimates,
+        evaluate_for_pipeline,
+        metric_functions,
+    )
     from riskkit.training.promotion import decide_promotion
 
     chosen: Method = method or (
@@ -348,15 +351,8 @@ def recalibrate(
     before = bootstrap_estimates(
         y, estimator.predict_proba(X)[:, 1], functions, n_resamples=n_resamples, seed=seed
     )
-    bands = config.band_thresholds()
-    after = evaluate(
-        y,
-        fit.cross_validated,
-        sensitive=sensitive,
-        threshold=decision_threshold(bands) if len(bands) > 1 else 0.5,
-        minimum_group_size=config.sensitive.minimum_group_size,
-        n_resamples=n_resamples,
-        seed=seed,
+    after = evaluate_for_pipeline(
+        y, fit.cross_validated, config, sensitive=sensitive, n_resamples=n_resamples, seed=seed
     )
     decision = decide_promotion(
         after.flat_metrics(),

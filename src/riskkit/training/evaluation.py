@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from riskkit.config import PipelineConfig
     from riskkit.fairness.audit import Disparity
 
 MetricFunction = Callable[[np.ndarray, np.ndarray], float]
@@ -100,6 +101,33 @@ def bootstrap_estimates(
         )
         out[name] = Estimate(value=float(function(y, p)), low=low, high=high)
     return out
+
+
+def evaluate_for_pipeline(
+    y: np.ndarray,
+    p: np.ndarray,
+    config: PipelineConfig,
+    *,
+    sensitive: pd.DataFrame | None,
+    n_resamples: int = 200,
+    seed: int | None = None,
+) -> Evaluation:
+    """:func:`evaluate` with the pipeline's own choices: the cut of its highest band as the
+    decision threshold (0.5 with a single band), its minimum group size and, unless ``seed``
+    is given, its split's seed. Training, the outcomes check and recalibration all judge a
+    model this way, so their figures compare."""
+    from riskkit.estimators.bands import decision_threshold
+
+    bands = config.band_thresholds()
+    return evaluate(
+        np.asarray(y),
+        np.asarray(p, dtype="float64"),
+        sensitive=sensitive,
+        threshold=decision_threshold(bands) if len(bands) > 1 else 0.5,
+        minimum_group_size=config.sensitive.minimum_group_size,
+        n_resamples=n_resamples,
+        seed=config.split.seed if seed is None else seed,
+    )
 
 
 def evaluate(

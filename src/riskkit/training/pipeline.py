@@ -317,8 +317,7 @@ def train(
         written to ``rejects.csv`` beside the metrics and counted.
     """
     from riskkit import tracking
-    from riskkit.estimators.bands import decision_threshold
-    from riskkit.training.evaluation import evaluate
+    from riskkit.training.evaluation import evaluate_for_pipeline
     from riskkit.training.promotion import decide_promotion
     from riskkit.training.tuning import tune
 
@@ -352,14 +351,8 @@ def train(
     p_test = estimator.predict_proba(X_test)[:, 1]
     p_train = estimator.predict_proba(X_train)[:, 1]
     present = [a for a in config.sensitive.attributes if a in records.columns]
-    thresholds = config.band_thresholds()
-    evaluation = evaluate(
-        y_test,
-        p_test,
-        sensitive=records.loc[test_index, present] if present else None,
-        threshold=decision_threshold(thresholds) if len(thresholds) > 1 else 0.5,
-        minimum_group_size=config.sensitive.minimum_group_size,
-        seed=config.split.seed,
+    evaluation = evaluate_for_pipeline(
+        y_test, p_test, config, sensitive=records.loc[test_index, present] if present else None
     )
     from riskkit.metrics import auc
 
