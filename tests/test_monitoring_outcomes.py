@@ -610,3 +610,16 @@ def test_recalibration_card_nests_the_parent_card() -> None:
     ]
     alone = render_recalibration_card(document, None)
     assert "Version 3 has no card in its run's files." in alone
+
+
+def test_json_values_are_finite_and_plain() -> None:
+    from riskkit.json_values import finite_json
+
+    nested = {
+        "a": [np.float64("nan"), np.float32(0.5), float("inf"), np.int64(3)],
+        "b": (1, "x", None, -float("inf")),
+    }
+    plain = finite_json(nested)
+    assert plain == {"a": [None, 0.5, None, 3], "b": [1, "x", None, None]}
+    assert type(plain["a"][1]) is float and type(plain["a"][3]) is int
+    json.dumps(plain, allow_nan=False)  # valid JSON: raises on NaN/Infinity

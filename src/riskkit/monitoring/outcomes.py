@@ -39,6 +39,7 @@ import numpy as np
 
 from riskkit.config import MonitoringConfig, PipelineConfig, SplitConfig
 from riskkit.errors import DataValidationError
+from riskkit.json_values import finite_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,7 +58,6 @@ __all__ = [
     "Recommendation",
     "assess_outcomes",
     "file_sha256",
-    "finite_json",
     "load_cohort",
     "recommend",
 ]
@@ -274,7 +274,7 @@ class MetricComparison:
             "name": self.name,
             "cohort": self.cohort.to_dict(),
             "card": finite_json({"value": self.card, "low": self.card_low, "high": self.card_high}),
-            "difference": _finite_number(self.difference),
+            "difference": finite_json(self.difference),
         }
 
 
@@ -328,12 +328,12 @@ class OutcomesAssessment:
         return {
             "schema_version": SCHEMA_VERSION,
             "n": self.n,
-            "base_rate": _finite_number(self.base_rate),
-            "card_base_rate": _finite_number(self.card_base_rate),
+            "base_rate": finite_json(self.base_rate),
+            "card_base_rate": finite_json(self.card_base_rate),
             "metrics": [c.to_dict() for c in self.comparisons],
             "groups": finite_json(self.evaluation.groups),
             "group_gaps": finite_json(self.evaluation.group_gaps),
-            "max_group_gap": _finite_number(self.evaluation.max_group_gap),
+            "max_group_gap": finite_json(self.evaluation.max_group_gap),
             "thresholds": {
                 "slope_range": list(thresholds.slope_range),
                 "max_ece": thresholds.max_ece,
@@ -546,20 +546,3 @@ def recommend(
 def _card(metrics: Mapping[str, float], key: str) -> float:
     value = metrics.get(key)
     return float(value) if value is not None else float("nan")
-
-
-def _finite_number(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def finite_json(value: Any) -> Any:
-    """``value`` with NaN and infinities as None and numpy numbers as Python numbers."""
-    if isinstance(value, Mapping):
-        return {k: finite_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite_json(v) for v in value]
-    return _finite_number(value)

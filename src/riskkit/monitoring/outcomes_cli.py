@@ -247,8 +247,9 @@ def _recalibrate_model(
     resamples: int,
 ) -> dict[str, Any]:
     from riskkit import tracking
+    from riskkit.json_values import finite_json
     from riskkit.metrics import auc
-    from riskkit.monitoring.outcomes import finite_json, load_cohort
+    from riskkit.monitoring.outcomes import load_cohort
     from riskkit.monitoring.recalibrate import recalibrate, register_recalibration
     from riskkit.reports.model_card import render_recalibration_card
     from riskkit.training.pipeline import write_card

@@ -266,7 +266,7 @@ class Recalibration:
 
     def summary(self) -> dict[str, Any]:
         """Before/after figures, the map and the decision, JSON-serialisable."""
-        from riskkit.monitoring.outcomes import finite_json
+        from riskkit.json_values import finite_json
 
         return {
             "method": self.fit.method,
@@ -495,7 +495,7 @@ class ScoreCalibration:
 
     def to_dict(self) -> dict[str, Any]:
         """The map as saved (``--out``): format, columns, method, parameters, table, figures."""
-        from riskkit.monitoring.outcomes import finite_json
+        from riskkit.json_values import finite_json
 
         return {
             "format": SCORE_MAP_FORMAT,

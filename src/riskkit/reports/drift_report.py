@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from riskkit.json_values import finite_json
 from riskkit.monitoring.drift import BinLabel, DriftReport, VariableDrift
 from riskkit.reports.i18n import messages
 from riskkit.reports.rendering import render
@@ -422,17 +423,7 @@ def drift_document(report: DriftReport, meta: DriftMeta, *, language: str = "es"
         "sentences": words.lines(),
         **report.to_dict(),
     }
-    return _finite(document)  # type: ignore[no-any-return]
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+    return finite_json(document)  # type: ignore[no-any-return]
 
 
 def render_drift_html(report: DriftReport, meta: DriftMeta, *, language: str = "es") -> str:

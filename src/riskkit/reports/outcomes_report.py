@@ -68,7 +68,7 @@ def outcomes_document(
         JSON-serialisable: the assessment's ``to_dict()`` with ``model``, ``cohort``,
         ``created_at`` and ``riskkit_version``.
     """
-    from riskkit.monitoring.outcomes import finite_json
+    from riskkit.json_values import finite_json
 
     return {
         "kind": "riskkit.outcomes",

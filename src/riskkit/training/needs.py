@@ -25,11 +25,11 @@ from riskkit.data.schema import ColumnSpec, RecordSchema
 from riskkit.data.sources import LoadedRecords
 from riskkit.errors import DataValidationError, RiskkitError, ValidationProblem
 from riskkit.features.registry import default_registry
+from riskkit.json_values import finite_json
 from riskkit.training.pipeline import (
     TrainResult,
     data_hash,
     data_period,
-    json_safe,
     write_card_files,
 )
 
@@ -90,7 +90,7 @@ class NeedsTrainResult(TrainResult):
         """The JSON line ``riskkit train --json`` prints."""
         summary = super().summary()
         summary["kind"] = "needs"
-        summary["domains"] = json_safe(self.domains)
+        summary["domains"] = finite_json(self.domains)
         return summary
 
     def headline(self) -> str:
@@ -610,7 +610,7 @@ def train_needs(
     files = write_card_files(
         out_dir,
         summary=summary,
-        card=render_needs_model_card(config, json_safe(summary)),
+        card=render_needs_model_card(config, finite_json(summary)),
         title=f"{registered.name} v{registered.version}",
         rejects=validation.rejects,
     )

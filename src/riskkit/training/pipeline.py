@@ -21,6 +21,7 @@ from riskkit.config import PipelineConfig
 from riskkit.estimators.additive import AdditiveBoostedClassifier
 from riskkit.estimators.calibration import CalibratedAdditiveClassifier
 from riskkit.features.registry import default_registry
+from riskkit.json_values import finite_json
 from riskkit.training.split import load_and_split
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class TrainResult:
                 "rejected": self.n_rejected,
             },
         }
-        return json_safe(summary)  # type: ignore[no-any-return]
+        return finite_json(summary)  # type: ignore[no-any-return]
 
     def headline(self) -> str:
         """What ``riskkit train`` prints without ``--json``."""
@@ -152,7 +153,7 @@ def write_card_files(
     from riskkit.data.io import write_records
 
     files = {"metrics": out_dir / "metrics.json"}
-    files["metrics"].write_text(json.dumps(json_safe(summary), indent=2), encoding="utf-8")
+    files["metrics"].write_text(json.dumps(finite_json(summary), indent=2), encoding="utf-8")
     if len(rejects):
         files["rejects"] = write_records(rejects, out_dir / "rejects.csv")
     files.update(write_card(out_dir, card=card, title=title))
@@ -258,17 +259,6 @@ def interpretability_cost(
     ).items():
         comparison[kind] = scores(fitted.predict_probability(X_test))
     return comparison, scorecard
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with NaN and infinities replaced by None, so it is valid JSON."""
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def data_hash(frame: pd.DataFrame) -> str:
