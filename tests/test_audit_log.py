@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 import riskkit.audit_log as audit_log
 from riskkit.audit_log import GENESIS_HASH, ScoreLog, canonical_json
+from riskkit.data.schema import MAX_ID_LENGTH
 from riskkit.errors import RiskkitError
 from riskkit.scoring.results import FactorContribution, ModelIdentity, Override, ScoreResult
 from tests.conftest import small_scoring_setting
@@ -352,3 +353,40 @@ def test_a_log_that_fails_to_open_releases_its_connections(
     with pytest.raises(sa.exc.OperationalError, match="disk I/O error"):
         ScoreLog(f"sqlite:///{tmp_path / 'scores.db'}", pseudonym_key=KEY)
     assert len(disposed) == 1 and disposed[0].pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("length", [200, 201])
+def test_an_entry_longer_than_its_column_is_refused_before_the_database_sees_it(
+    tmp_path: Path, length: int
+) -> None:
+    """PostgreSQL enforces the columns' sizes and SQLite does not: the log checks them itself,
+    so both refuse the same entries, with the same message (tests/test_shared_server.py runs
+    this on PostgreSQL)."""
+    assert_long_values_are_refused(_log(tmp_path, pseudonymise=False), length)
+
+
+def assert_long_values_are_refused(log: ScoreLog, length: int) -> None:
+    """Append a score whose (not pseudonymised) person id is ``length`` characters long: at
+    most 200 goes in whole; beyond that nothing is logged and the error names the field."""
+    person = "P" * length
+    if length <= MAX_ID_LENGTH:
+        entry = log.append_score(
+            _result(person), user="ana", role="case_worker", record={**RECORD, "id": person}
+        )
+        assert log.get(entry.id).person == person and log.verify().ok
+        return
+    before = log.head()
+    with pytest.raises(
+        RiskkitError,
+        match=rf"the log entry's person 'P{{57}}\.\.\.' is {length} characters long; the score "
+        rf"log holds at most {MAX_ID_LENGTH} \(nothing was logged",
+    ):
+        log.append_score(
+            _result(person), user="ana", role="case_worker", record={**RECORD, "id": person}
+        )
+    assert log.head() == before and log.verify().ok
+
+
+def test_the_logs_person_column_holds_the_longest_valid_id() -> None:
+    assert audit_log._TEXT_LIMITS["person"] == MAX_ID_LENGTH
+    assert audit_log._TEXT_LIMITS["user"] >= 100  # API key names are at most 100 characters

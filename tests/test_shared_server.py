@@ -39,6 +39,7 @@ from psycopg import sql
 from riskkit.audit_log import GENESIS_HASH, ScoreLog
 from riskkit.scoring.results import FactorContribution, ModelIdentity, ScoreResult
 from tests.service_support import free_port
+from tests.test_audit_log import assert_long_values_are_refused
 
 pytestmark = pytest.mark.slow
 
@@ -449,3 +450,12 @@ def test_threads_appending_at_once_keep_one_chain_on_postgres(
             assert [e.person for e in mine] == [
                 log.pseudonym(f"T{writer}-{i}") for i in range(APPENDS)
             ]
+
+
+@pytest.mark.parametrize("length", [200, 201])
+def test_postgres_refuses_the_same_long_values_as_sqlite(postgres: Postgres, length: int) -> None:
+    """Without the log's own check PostgreSQL would raise its own error (value too long for
+    the column) where SQLite stores the value: now both refuse it with the same message."""
+    url = postgres.create_database(f"scores_long_{length}")
+    with ScoreLog(url, pseudonym_key=None, pseudonymise=False) as log:
+        assert_long_values_are_refused(log, length)

@@ -10,7 +10,7 @@ import pytest
 
 from riskkit.config import load_pipeline
 from riskkit.data.io import read_records
-from riskkit.data.schema import RecordSchema
+from riskkit.data.schema import MAX_ID_LENGTH, RecordSchema
 from riskkit.data.sources import load_records
 from riskkit.data.validation import check_records, validate_records
 from riskkit.errors import DataValidationError, ValidationProblem
@@ -81,6 +81,28 @@ def test_duplicate_ids_name_every_row_that_shares_them(
         "row 1, column 'id', value 'A1': duplicate id (rows 1, 4 share it); ids must be unique",
         "row 4, column 'id', value 'A1': duplicate id (rows 1, 4 share it); ids must be unique",
     ]
+
+
+@pytest.mark.parametrize("copies", [1, 100], ids=["few-records", "many-records"])
+def test_an_id_longer_than_the_score_log_holds_is_a_problem(
+    small_pipeline: Path, tmp_path: Path, copies: int
+) -> None:
+    """At most MAX_ID_LENGTH characters, in the cell-by-cell check (a few records) and the
+    column-wise one (more than ROW_WISE_MAX records) alike."""
+    rows = [HEADER]
+    for copy in range(copies):
+        too_long = "X" * (MAX_ID_LENGTH - 2) + f"{copy:03d}"
+        longest = "Y" * (MAX_ID_LENGTH - 3) + f"{copy:03d}"
+        ids = (too_long, longest, f"A{copy}")
+        rows += [f"{i},{row.split(',', 1)[1]}" for i, row in zip(ids, GOOD_ROWS, strict=True)]
+    problems = problems_of(small_pipeline, write_csv(tmp_path / "r.csv", rows))
+    assert [(p.row, p.column, p.value) for p in problems] == [
+        (1 + 3 * copy, "id", "X" * (MAX_ID_LENGTH - 2) + f"{copy:03d}") for copy in range(copies)
+    ]
+    assert {p.rule for p in problems} == {
+        f"an id of {MAX_ID_LENGTH + 1} characters; ids are at most {MAX_ID_LENGTH} characters "
+        "long (use the case number, not a description)"
+    }
 
 
 def test_empty_file_and_header_only_file(small_pipeline: Path, tmp_path: Path) -> None:

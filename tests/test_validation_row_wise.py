@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskkit.config import load_pipeline
-from riskkit.data.schema import RecordSchema
+from riskkit.data.schema import MAX_ID_LENGTH, RecordSchema
 from riskkit.data.validation import (
     ROW_WISE_MAX,
     _check_cells,
@@ -41,7 +41,11 @@ def _cell(spec_name: str) -> st.SearchStrategy[object]:
         styled = names.map(str.upper) | names.map(lambda c: f"  {c.title()} ")
         return st.one_of(names, styled, common)
     if spec.kind == "id":
-        return st.one_of(st.sampled_from(["P1", "P2", "P3", " P4 "]), st.none(), st.integers(1, 3))
+        # ids at, and one past, the longest allowed (the 201-character ones also repeat)
+        lengths = st.sampled_from([MAX_ID_LENGTH, MAX_ID_LENGTH + 1]).map(lambda n: "L" * n)
+        return st.one_of(
+            st.sampled_from(["P1", "P2", "P3", " P4 "]), st.none(), st.integers(1, 3), lengths
+        )
     return common
 
 
@@ -98,3 +102,14 @@ def test_small_inputs_take_the_row_wise_path_and_large_ones_the_column_wise(
     validate_records(pd.DataFrame([record]), SCHEMA)
     validate_records(pd.DataFrame([record] * (ROW_WISE_MAX + 1)), SCHEMA)
     assert calls == ["rows", "columns"]
+
+
+def test_a_repeated_id_that_is_too_long_gets_both_problems_in_the_same_order() -> None:
+    record = {c.name: None for c in SCHEMA.columns if c.required}
+    long_id = "L" * (MAX_ID_LENGTH + 1)
+    frame = pd.DataFrame([{**record, SCHEMA.id_column: long_id}] * 2)
+    _assert_same(frame)
+    problems = validate_records(frame, SCHEMA).problems
+    rules = [p.rule for p in problems if p.row == 1 and p.value == long_id]
+    assert rules[0].startswith(f"an id of {MAX_ID_LENGTH + 1} characters")
+    assert rules[1] == "duplicate id (rows 1, 2 share it); ids must be unique"

@@ -86,6 +86,7 @@ _entries = sa.Table(
     sa.Column("model_name", sa.String(200), nullable=False),
     sa.Column("model_version", sa.Integer, nullable=False),
     sa.Column("model_alias", sa.String(200), nullable=True),
+    # riskkit.data.schema.MAX_ID_LENGTH (not imported: it would pull the config into the log)
     sa.Column("person", sa.String(200), nullable=False),
     sa.Column("person_pseudonymised", sa.Boolean, nullable=False),
     sa.Column("input_hash", sa.String(64), nullable=False),
@@ -1095,12 +1096,34 @@ def _append_many(
         entry = LogEntry(**{**entry.to_dict(), "entry_hash": entry.computed_hash()})
         entries.append(entry)
         last_id, last_hash = entry.id, entry.entry_hash
+    for entry in entries:
+        _require_lengths(entry)
     if entries:
         conn.execute(_entries.insert(), [e.to_dict() for e in entries])
         conn.execute(
             _head.update().where(_head.c.id == 1).values(last_id=last_id, last_hash=last_hash)
         )
     return entries
+
+
+#: The log's bounded text columns and their sizes. PostgreSQL enforces them and SQLite would
+#: not, so they are checked here: a log holds the same entries whichever database is behind it.
+_TEXT_LIMITS: Final = {
+    c.name: int(c.type.length)
+    for c in _entries.columns
+    if isinstance(c.type, sa.String) and c.type.length is not None
+}
+
+
+def _require_lengths(entry: LogEntry) -> None:
+    for name, limit in _TEXT_LIMITS.items():
+        value = getattr(entry, name)
+        if isinstance(value, str) and len(value) > limit:
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            raise RiskkitError(
+                f"the log entry's {name} {shown!r} is {len(value)} characters long; the score "
+                f"log holds at most {limit} (nothing was logged; shorten it at its source)"
+            )
 
 
 def _require_actor(user: str, role: str) -> None:

@@ -8,12 +8,16 @@ the records are for (training, scoring or auditing).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from riskkit.config import PipelineConfig
 from riskkit.features.registry import FeatureRegistry, default_registry
 
 Purpose = Literal["train", "score", "audit"]
+
+#: Longest person id a record may hold: the score log stores ids in a column of this size, and
+#: every database behind it (SQLite included) is held to the same limit.
+MAX_ID_LENGTH: Final = 200
 Role = Literal["id", "feature", "target", "sensitive", "split"]
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pandas as pd
 
-from riskkit.data.schema import ColumnSpec, RecordSchema
+from riskkit.data.schema import MAX_ID_LENGTH, ColumnSpec, RecordSchema
 from riskkit.errors import DataValidationError, ValidationProblem
 
 if TYPE_CHECKING:
@@ -224,6 +224,13 @@ def _check_cells(
         if spec.kind == "id":
             values = text
             broken = {}
+            lengths = text.str.len()
+            for row in lengths.index[(lengths > MAX_ID_LENGTH).fillna(False).to_numpy(bool)]:
+                cell_problems[int(row)].append(
+                    ValidationProblem(
+                        int(row), spec.display_name, str(text[row]), _id_too_long(len(text[row]))
+                    )
+                )
             if duplicate_ids is not None:
                 shared = text.map(duplicate_ids)
                 for row in shared.index[shared.notna().to_numpy()]:
@@ -382,9 +389,18 @@ def _check_cell(
         typed = None if text is None else canonical.get(text.casefold())
         if text is not None and typed is None:
             broken.append(f"unknown category; allowed values: {', '.join(spec.categories)}")
+    elif spec.kind == "id" and text is not None and len(text) > MAX_ID_LENGTH:
+        broken.append(_id_too_long(len(text)))
     if not spec.nullable and text is None:
         broken.append("a value is required")
     return typed, text, broken
+
+
+def _id_too_long(length: int) -> str:
+    return (
+        f"an id of {length} characters; ids are at most {MAX_ID_LENGTH} characters long "
+        "(use the case number, not a description)"
+    )
 
 
 def _check_cells_row_wise(
