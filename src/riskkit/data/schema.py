@@ -14,11 +14,11 @@ from riskkit.config import PipelineConfig
 from riskkit.features.registry import FeatureRegistry, default_registry
 
 Purpose = Literal["train", "score", "audit"]
+Role = Literal["id", "feature", "target", "sensitive", "split"]
 
 #: Longest person id a record may hold: the score log stores ids in a column of this size, and
 #: every database behind it (SQLite included) is held to the same limit.
 MAX_ID_LENGTH: Final = 200
-Role = Literal["id", "feature", "target", "sensitive", "split"]
 
 
 @dataclass(frozen=True)
