@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import multiprocessing
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 import riskkit.audit_log as audit_log
-from riskkit.audit_log import GENESIS_HASH, ScoreLog, canonical_json
+from riskkit.audit_log import GENESIS_HASH, LoggedRequest, ScoreLog, ScoreSet, canonical_json
 from riskkit.data.schema import MAX_ID_LENGTH
 from riskkit.errors import RiskkitError
 from riskkit.scoring.results import FactorContribution, ModelIdentity, Override, ScoreResult
@@ -390,3 +391,105 @@ def assert_long_values_are_refused(log: ScoreLog, length: int) -> None:
 def test_the_logs_person_column_holds_the_longest_valid_id() -> None:
     assert audit_log._TEXT_LIMITS["person"] == MAX_ID_LENGTH
     assert audit_log._TEXT_LIMITS["user"] >= 100  # API key names are at most 100 characters
+
+
+# -- requests named by a key (the service's Idempotency-Key) --------------------------------------
+def _keyed(
+    key: str | None,
+    *,
+    user: str = "ana",
+    request_hash: str | None = "a" * 64,
+    persons: tuple[str, ...] = ("P1", "P2"),
+) -> ScoreSet:
+    return ScoreSet(
+        results=[_result(p) for p in persons],
+        records=[{**RECORD, "id": p} for p in persons],
+        user=user,
+        role="case_worker",
+        request_key=key,
+        request_hash=request_hash if key is not None else None,
+    )
+
+
+def test_a_keyed_request_is_logged_once_per_user_and_key(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    first, again, other_user, unkeyed = log.append_score_sets(
+        [
+            _keyed("k-1"),
+            _keyed("k-1", request_hash="b" * 64),
+            _keyed("k-1", user="ben"),
+            _keyed(None),
+        ]
+    )
+    assert isinstance(first, list) and [e.id for e in first] == [1, 2]
+    # the second set of the same call finds the first one's key: nothing appended for it
+    assert isinstance(again, LoggedRequest)
+    assert again.entry_ids == (1, 2) and again.request_hash == "a" * 64 and again.user == "ana"
+    assert again.recorded_at == first[0].recorded_at
+    assert isinstance(other_user, list) and [e.id for e in other_user] == [3, 4]
+    assert isinstance(unkeyed, list) and [e.id for e in unkeyed] == [5, 6]
+    later = log.append_score_sets([_keyed("k-1")])[0]
+    assert later == again == log.logged_request("ana", "k-1")
+    assert log.logged_request("ana", "k-2") is None
+    assert log.logged_request("ben", "k-1").entry_ids == (3, 4)  # type: ignore[union-attr]
+    assert len(log) == 6 and log.verify().ok
+    # the client's key is kept only as its hash
+    stored = {row[0] for row in _raw(log, "SELECT key_hash FROM score_requests")}
+    assert stored == {audit_log._sha256("k-1")}
+
+
+def test_a_score_set_names_its_request_with_a_key_and_a_hash_or_neither(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    with pytest.raises(RiskkitError, match=r"both request_key and request_hash, or with neither"):
+        log.append_score_sets([_keyed("k-1", request_hash=None)])
+    with pytest.raises(RiskkitError, match=r"a keyed request needs at least one score"):
+        log.append_score_sets([_keyed("k-1", persons=())])
+    assert len(log) == 0
+
+
+def test_a_log_made_before_request_keys_gains_their_table(tmp_path: Path) -> None:
+    _filled(tmp_path, 2).close()
+    _raw(_log(tmp_path), "DROP TABLE score_requests")  # as a log written by an older riskkit
+    log = _log(tmp_path)
+    appended = log.append_score_sets([_keyed("k-1")])[0]
+    assert [e.id for e in appended] == [3, 4]  # type: ignore[union-attr]
+    assert log.logged_request("ana", "k-1") is not None and log.verify().ok
+
+
+def test_writers_racing_with_one_key_log_it_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'scores.db'}"
+    assert_one_keyed_append_among_racing_writers(lambda: ScoreLog(url, pseudonym_key=KEY))
+
+
+def assert_one_keyed_append_among_racing_writers(
+    open_log: Callable[[], ScoreLog], writers: int = 4
+) -> None:
+    """``writers`` threads, each with its own ScoreLog (as separate service workers have),
+    append the same keyed request at once: one appends it, every other finds it."""
+    with open_log():
+        pass  # the tables exist before the race
+    ready = threading.Barrier(writers)
+    outcomes: list[list[Any] | LoggedRequest] = []
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with open_log() as log:
+                ready.wait(timeout=30)
+                outcomes.append(log.append_score_sets([_keyed("retried-request")])[0])
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    appended = [o for o in outcomes if isinstance(o, list)]
+    found = [o for o in outcomes if isinstance(o, LoggedRequest)]
+    assert len(appended) == 1 and len(found) == writers - 1
+    ids = tuple(e.id for e in appended[0])
+    assert all(o.entry_ids == ids for o in found)
+    with open_log() as log:
+        assert len(log) == len(ids) and log.verify().ok

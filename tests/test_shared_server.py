@@ -39,7 +39,10 @@ from psycopg import sql
 from riskkit.audit_log import GENESIS_HASH, ScoreLog
 from riskkit.scoring.results import FactorContribution, ModelIdentity, ScoreResult
 from tests.service_support import free_port
-from tests.test_audit_log import assert_long_values_are_refused
+from tests.test_audit_log import (
+    assert_long_values_are_refused,
+    assert_one_keyed_append_among_racing_writers,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -459,3 +462,11 @@ def test_postgres_refuses_the_same_long_values_as_sqlite(postgres: Postgres, len
     url = postgres.create_database(f"scores_long_{length}")
     with ScoreLog(url, pseudonym_key=None, pseudonymise=False) as log:
         assert_long_values_are_refused(log, length)
+
+
+def test_writers_racing_with_one_key_log_it_once_on_postgres(postgres: Postgres) -> None:
+    """The request key is looked up after the head row is locked, so on PostgreSQL too one
+    writer appends a retried request and the others find it."""
+    url = postgres.create_database("scores_request_keys")
+    key = bytes.fromhex(LOG_KEY)
+    assert_one_keyed_append_among_racing_writers(lambda: ScoreLog(url, pseudonym_key=key))

@@ -23,6 +23,12 @@ and none fails; opening a new log there also takes an advisory lock, so that pro
 it at once do not all try to create its tables. tests/test_shared_server.py tests this on
 PostgreSQL (threads appending at once); other server databases are not tested.
 
+A request that a client names with a key (the service's ``Idempotency-Key``) is also noted in
+a second table, ``score_requests``: the user, the SHA-256 of the key, a hash of what was asked
+and the entries appended for it. A retry with the same key finds them there and nothing is
+logged twice (:meth:`ScoreLog.append_score_sets`). That table is an index for retries and sits
+outside the chain; the entries it points to are the evidence.
+
 What the chain proves: anyone who can only edit, delete or reorder rows is detected. Anyone who
 can rewrite the whole table can also recompute every hash; keep a copy of :meth:`ScoreLog.head`
 outside the database (printed, or in another system) to detect that.
@@ -53,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GENESIS_HASH",
     "LogEntry",
+    "LoggedRequest",
     "OverrideRate",
     "Replay",
     "ScoreLog",
@@ -107,6 +114,20 @@ _head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("last_id", sa.Integer, nullable=False),
     sa.Column("last_hash", sa.String(64), nullable=False),
+)
+# Requests a client named with a key (the service's Idempotency-Key), so that a retry is
+# answered with the entries already logged instead of logging the scores again. An index for
+# retries, outside the hash chain: the entries it points to are the evidence.
+_requests = sa.Table(
+    "score_requests",
+    _metadata,
+    sa.Column("user", sa.String(200), primary_key=True),
+    # SHA-256 of the client's key: a key is the client's text, which the log does not keep
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("first_entry", sa.Integer, nullable=False),
+    sa.Column("last_entry", sa.Integer, nullable=False),
+    sa.Column("recorded_at", sa.String(40), nullable=False),
 )
 _IMMEDIATE = "riskkit_begin_immediate"
 #: PostgreSQL advisory lock key held while a log's tables are created (any fixed bigint).
@@ -350,13 +371,42 @@ class Replay:
 
 @dataclass(frozen=True)
 class ScoreSet:
-    """Scores one user asked for, to append together (see :meth:`ScoreLog.append_score_sets`)."""
+    """Scores one user asked for, to append together (see :meth:`ScoreLog.append_score_sets`).
+
+    ``request_key`` names the request the scores answer (a client's idempotency key, unique
+    per user) and ``request_hash`` what was asked (the caller's hash of the request); a set
+    whose key the log already holds for that user is not appended again.
+    """
 
     results: Sequence[ScoreResult]
     records: Sequence[Mapping[str, object]]
     user: str
     role: str
     groups: Sequence[Mapping[str, object] | None] | None = None
+    request_key: str | None = None
+    request_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """A request whose scores the log holds under the key its client gave it.
+
+    Attributes
+    ----------
+    user : str
+        Who sent it.
+    request_hash : str
+        The hash of what was asked, as the caller computed it when the scores were logged.
+    entry_ids : tuple of int
+        The score entries appended for it, in order.
+    recorded_at : str
+        When they were appended (ISO 8601, UTC).
+    """
+
+    user: str
+    request_hash: str
+    entry_ids: tuple[int, ...]
+    recorded_at: str
 
 
 @dataclass(frozen=True)
@@ -538,16 +588,26 @@ class ScoreLog:
         The same as :meth:`append_score` for each ``(result, record, groups)``, with one
         write lock and one commit for the lot (a service scoring a batch does this).
         """
-        return self.append_score_sets(
+        appended = self.append_score_sets(
             [ScoreSet(results=results, records=records, groups=groups, user=user, role=role)]
         )[0]
+        assert isinstance(appended, list)  # a set without a request key is always appended
+        return appended
 
-    def append_score_sets(self, sets: Sequence[ScoreSet]) -> list[list[LogEntry]]:
+    def append_score_sets(self, sets: Sequence[ScoreSet]) -> list[list[LogEntry] | LoggedRequest]:
         """Append several sets of scores, each with its own user and role, in one transaction:
         all of them or, on any failure, none (the service appends the requests it scored
-        together this way)."""
-        rows: list[tuple[dict[str, Any], str, str]] = []
-        sizes = []
+        together this way).
+
+        Returns
+        -------
+        list
+            Per set, in order: the entries appended, or, for a set with a ``request_key`` the
+            log already holds for its user (logged earlier, or by an earlier set of this call),
+            the :class:`LoggedRequest` found instead: nothing is appended for that set. Compare
+            its ``request_hash`` with the set's to tell a retry from a key used twice.
+        """
+        prepared: list[tuple[ScoreSet, list[tuple[dict[str, Any], str, str]]]] = []
         for batch in sets:
             _require_actor(batch.user, batch.role)
             results, records, groups = batch.results, batch.records, batch.groups
@@ -556,23 +616,31 @@ class ScoreLog:
                     f"append_scores needs one record (and one groups mapping, when given) per "
                     f"result: {len(results)} results, {len(records)} records"
                 )
-            rows += [
-                (
-                    self._score_fields(result, record, None if groups is None else groups[i]),
-                    batch.user,
-                    batch.role,
+            if (batch.request_key is None) != (batch.request_hash is None):
+                raise RiskkitError(
+                    "a score set names its request with both request_key and request_hash, or "
+                    f"with neither (found request_key={batch.request_key!r}, "
+                    f"request_hash={batch.request_hash!r})"
                 )
-                for i, (result, record) in enumerate(zip(results, records, strict=True))
-            ]
-            sizes.append(len(results))
+            if batch.request_key is not None and not results:
+                raise RiskkitError("a keyed request needs at least one score to log")
+            prepared.append(
+                (
+                    batch,
+                    [
+                        (
+                            self._score_fields(
+                                result, record, None if groups is None else groups[i]
+                            ),
+                            batch.user,
+                            batch.role,
+                        )
+                        for i, (result, record) in enumerate(zip(results, records, strict=True))
+                    ],
+                )
+            )
         with self._write() as conn:
-            entries = _append_many(conn, rows)
-        split: list[list[LogEntry]] = []
-        start = 0
-        for size in sizes:
-            split.append(entries[start : start + size])
-            start += size
-        return split
+            return _append_sets(conn, prepared)
 
     def _score_fields(
         self,
@@ -707,6 +775,11 @@ class ScoreLog:
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(_head.c.last_id, _head.c.last_hash)).one()
         return int(row[0]), str(row[1])
+
+    def logged_request(self, user: str, request_key: str) -> LoggedRequest | None:
+        """The request ``user`` logged scores for under ``request_key``, or None."""
+        with self._engine.connect() as conn:
+            return _logged_request(conn, user, _sha256(request_key))
 
     def __len__(self) -> int:
         with self._engine.connect() as conn:
@@ -1079,10 +1152,62 @@ def _append_many(
 ) -> list[LogEntry]:
     """Append entries in order, in the caller's transaction: the head is read (and locked)
     once, the chain computed here, the rows inserted in one statement and the head moved."""
+    last_id, last_hash = _lock_head(conn)
+    entries = _chained(rows, last_id, last_hash)
+    _insert(conn, entries)
+    return entries
+
+
+def _append_sets(
+    conn: sa.Connection,
+    sets: Sequence[tuple[ScoreSet, Sequence[tuple[dict[str, Any], str, str]]]],
+) -> list[list[LogEntry] | LoggedRequest]:
+    """:func:`_append_many` for sets of rows, skipping a set whose request key is logged
+    already. The keys are looked up after the head is locked, so two writers cannot both log
+    the same request."""
+    last_id, last_hash = _lock_head(conn)
+    outcomes: list[list[LogEntry] | LoggedRequest] = []
+    entries: list[LogEntry] = []
+    requests: dict[tuple[str, str], dict[str, Any]] = {}
+    for batch, rows in sets:
+        if batch.request_key is not None and batch.request_hash is not None:
+            key = (batch.user, _sha256(batch.request_key))
+            pending = requests.get(key)
+            found = _logged_request(conn, *key) if pending is None else _request_of_row(pending)
+            if found is not None:
+                outcomes.append(found)
+                continue
+        appended = _chained(rows, last_id, last_hash)
+        if appended:
+            last_id, last_hash = appended[-1].id, appended[-1].entry_hash
+        if batch.request_key is not None and batch.request_hash is not None:
+            requests[(batch.user, _sha256(batch.request_key))] = {
+                "user": batch.user,
+                "key_hash": _sha256(batch.request_key),
+                "request_hash": batch.request_hash,
+                "first_entry": appended[0].id,
+                "last_entry": appended[-1].id,
+                "recorded_at": appended[0].recorded_at,
+            }
+        entries += appended
+        outcomes.append(appended)
+    _insert(conn, entries)
+    if requests:
+        conn.execute(_requests.insert(), list(requests.values()))
+    return outcomes
+
+
+def _lock_head(conn: sa.Connection) -> tuple[int, str]:
     head = conn.execute(
         sa.select(_head.c.last_id, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
     ).one()
-    last_id, last_hash = int(head[0]), str(head[1])
+    return int(head[0]), str(head[1])
+
+
+def _chained(
+    rows: Sequence[tuple[dict[str, Any], str, str]], last_id: int, last_hash: str
+) -> list[LogEntry]:
+    """The entries for ``rows``, chained on from the entry ``last_id`` with hash ``last_hash``."""
     entries = []
     for fields, user, role in rows:
         entry = LogEntry(
@@ -1098,12 +1223,34 @@ def _append_many(
         last_id, last_hash = entry.id, entry.entry_hash
     for entry in entries:
         _require_lengths(entry)
+    return entries
+
+
+def _insert(conn: sa.Connection, entries: Sequence[LogEntry]) -> None:
+    """Insert chained entries and move the head to the last of them."""
     if entries:
         conn.execute(_entries.insert(), [e.to_dict() for e in entries])
         conn.execute(
-            _head.update().where(_head.c.id == 1).values(last_id=last_id, last_hash=last_hash)
+            _head.update()
+            .where(_head.c.id == 1)
+            .values(last_id=entries[-1].id, last_hash=entries[-1].entry_hash)
         )
-    return entries
+
+
+def _logged_request(conn: sa.Connection, user: str, key_hash: str) -> LoggedRequest | None:
+    row = conn.execute(
+        sa.select(_requests).where(_requests.c.user == user, _requests.c.key_hash == key_hash)
+    ).first()
+    return None if row is None else _request_of_row(dict(row._mapping))
+
+
+def _request_of_row(row: Mapping[str, Any]) -> LoggedRequest:
+    return LoggedRequest(
+        user=str(row["user"]),
+        request_hash=str(row["request_hash"]),
+        entry_ids=tuple(range(int(row["first_entry"]), int(row["last_entry"]) + 1)),
+        recorded_at=str(row["recorded_at"]),
+    )
 
 
 #: The log's bounded text columns and their sizes. PostgreSQL enforces them and SQLite would
