@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -368,6 +369,128 @@ def test_requests_validated_together_keep_their_own_problems(setting: ServiceSet
     assert outcomes[3].to_list() == [  # type: ignore[union-attr]
         {"record": None, "field": "age", "problem": "required column is missing"}
     ]
+
+
+def _with_key(headers: dict[str, str], key: str) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+def test_a_retry_with_the_same_idempotency_key_is_answered_from_the_log(
+    setting: ServiceSetting, client: TestClient
+) -> None:
+    log = setting.engine.log
+    records = setting.records[30:32]
+    key = str(uuid.uuid4())
+    headers = _with_key(setting.headers("case_worker"), key)
+    before = len(log)
+    first = client.post("/v1/score", json={"records": records}, headers=headers)
+    assert first.status_code == 200 and "Idempotent-Replayed" not in first.headers
+    ids = [r["entry_id"] for r in first.json()["results"]]
+    assert len(log) == before + 2
+    # the client never saw the answer and sends the request again
+    retry = client.post("/v1/score", json={"records": records}, headers=headers)
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    # answered by another worker (nothing in memory): rebuilt from the log
+    setting.engine._cache.clear()
+    rebuilt = client.post("/v1/score", json={"records": records}, headers=headers)
+    assert rebuilt.status_code == 200 and rebuilt.headers["Idempotent-Replayed"] == "true"
+    for was, now in zip(first.json()["results"], rebuilt.json()["results"], strict=True):
+        assert now["entry_id"] == was["entry_id"]
+        assert now["result"]["person_id"] == was["result"]["person_id"]  # not the pseudonym
+        assert now["result"]["probability"] == pytest.approx(
+            was["result"]["probability"], abs=1e-12
+        )
+        assert now["result"]["band"] == was["result"]["band"]
+        assert now["result"]["scored_at"] == was["result"]["scored_at"]
+    assert len(log) == before + 2
+    # a key belongs to its caller, and a request without one is always scored
+    admin = client.post(
+        "/v1/score", json={"records": records}, headers=_with_key(setting.headers("admin"), key)
+    )
+    unkeyed = client.post("/v1/score", json={"records": records}, headers=setting.headers("admin"))
+    new_ids = [r["entry_id"] for r in admin.json()["results"] + unkeyed.json()["results"]]
+    assert "Idempotent-Replayed" not in admin.headers
+    assert min(new_ids) > max(ids) and len(set(new_ids)) == 4
+    assert len(log) == before + 6 and log.verify().ok
+
+
+def test_an_idempotency_key_sent_again_with_another_request_is_refused(
+    setting: ServiceSetting, client: TestClient
+) -> None:
+    log = setting.engine.log
+    headers = _with_key(setting.headers("case_worker"), str(uuid.uuid4()))
+    first = client.post("/v1/score", json={"records": setting.records[32:33]}, headers=headers)
+    assert first.status_code == 200
+    before = len(log)
+    other = client.post("/v1/score", json={"records": setting.records[33:34]}, headers=headers)
+    assert other.status_code == 422
+    (problem,) = other.json()["problems"]
+    assert problem["field"] == "Idempotency-Key"
+    entry = first.json()["results"][0]["entry_id"]
+    assert (
+        f"for another request (other records or another model; score log entries {entry} to "
+        in (problem["problem"])
+    )
+    assert "send a new key with each new request" in problem["problem"]
+    assert len(log) == before
+
+
+@pytest.mark.parametrize(
+    ("key", "found"),
+    [
+        ("", "an empty key"),
+        ("k" * 201, "201 characters"),
+        ("two words", "spaces, control or non-ASCII characters"),
+    ],
+)
+def test_a_malformed_idempotency_key_is_refused(
+    setting: ServiceSetting, client: TestClient, key: str, found: str
+) -> None:
+    before = len(setting.engine.log)
+    response = client.post(
+        "/v1/score",
+        json={"records": setting.records[34:35]},
+        headers=_with_key(setting.headers("case_worker"), key),
+    )
+    assert response.status_code == 422
+    (problem,) = response.json()["problems"]
+    assert problem["field"] == "Idempotency-Key"
+    assert problem["problem"].startswith(
+        f"must be 1 to 200 visible ASCII characters, found {found}; send a new UUID"
+    )
+    assert len(setting.engine.log) == before
+
+
+def test_one_key_twice_in_a_batch_is_scored_and_logged_once(setting: ServiceSetting) -> None:
+    """A client that retries while its first request still waits: both are in one batch, the
+    first is logged and the second answered with its entries."""
+    engine = setting.engine
+    blocker = threading.Event()
+    original = engine._score_together
+
+    def held(batch: Any) -> Any:
+        blocker.wait(10)
+        return original(batch)
+
+    records = setting.records[35:37]
+    before = len(engine.log)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_score_together", held)
+        holding = engine.submit(setting.records[37:38], user="ana", role="case_worker")
+        time.sleep(0.2)  # the scoring thread now holds this request
+        sent, resent = (
+            engine.submit(records, user="eva", role="case_worker", request_key="k-35")
+            for _ in range(2)
+        )
+        blocker.set()
+        holding.result(20)
+        first, second = sent.result(20), resent.result(20)
+    assert [e.entry_id for e in second] == [e.entry_id for e in first]
+    assert [e.replayed for e in first] == [False, False]
+    assert [e.replayed for e in second] == [True, True]
+    assert [e.result for e in second] == [e.result for e in first]
+    assert len(engine.log) == before + 3 and engine.log.verify().ok
 
 
 def test_reports_come_as_json_html_or_pdf_in_the_reader_language(

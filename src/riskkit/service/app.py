@@ -11,7 +11,7 @@ import traceback
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
 from fastapi import Path as FastPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from riskkit import __version__
+from riskkit.errors import ValidationProblem
 from riskkit.service.auth import (
     UNAUTHENTICATED,
     LoginRequiredError,
@@ -38,6 +39,8 @@ logger = logging.getLogger("riskkit.service")
 LANGUAGES: Final = ("es", "pt", "en")
 #: Entry ids are SQL integers: larger numbers are refused as invalid rather than looked up.
 MAX_ID: Final = 2**63 - 1
+#: Longest ``Idempotency-Key`` accepted (a UUID has 36 characters).
+MAX_REQUEST_KEY: Final = 200
 Value = str | int | float | bool | None
 
 
@@ -372,13 +375,32 @@ def _add_api(app: FastAPI) -> None:
         body: ScoreRequest,
         request: Request,
         principal: Annotated[Principal, Depends(require("score"))],
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                description=(
+                    "Makes a retry safe: a request sent again with the same key (same caller, "
+                    "same records and model) is answered with the scores already logged for "
+                    "it, with the header `Idempotent-Replayed: true`, and nothing is logged "
+                    "twice. The same key with another body is refused (422). 1 to "
+                    f"{MAX_REQUEST_KEY} visible ASCII characters: a new UUID per request."
+                ),
+            ),
+        ] = None,
     ) -> Response:
         """Score one record or a batch: every record is validated with the CLI's record
         schema first (422 with every problem, nothing scored, when one is invalid); each score
         is appended to the score log under the caller's key name and role."""
+        if idempotency_key is not None:
+            _require_request_key(idempotency_key)
         scored = await asyncio.wrap_future(
             _engine(request).submit(
-                body.records, user=principal.name, role=principal.role, model=body.model
+                body.records,
+                user=principal.name,
+                role=principal.role,
+                model=body.model,
+                request_key=idempotency_key,
             )
         )
         # built directly: the results are plain JSON already, and a second validation of
@@ -394,7 +416,9 @@ def _add_api(app: FastAPI) -> None:
             ]
         }
         return Response(
-            json.dumps(content, ensure_ascii=False, allow_nan=False), media_type="application/json"
+            json.dumps(content, ensure_ascii=False, allow_nan=False),
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"} if scored and scored[0].replayed else None,
         )
 
     @app.get(
@@ -547,6 +571,30 @@ def _add_api(app: FastAPI) -> None:
             "pdf": "application/pdf",
         }
         return Response(path.read_bytes(), media_type=media[chosen])
+
+
+def _require_request_key(key: str) -> None:
+    """Refuse an ``Idempotency-Key`` the service could not keep as given."""
+    if 1 <= len(key) <= MAX_REQUEST_KEY and all("!" <= c <= "~" for c in key):
+        return
+    if not key:
+        found = "an empty key"
+    elif len(key) > MAX_REQUEST_KEY:
+        found = f"{len(key)} characters"
+    else:
+        found = "spaces, control or non-ASCII characters"
+    raise RecordProblemsError(
+        [
+            ValidationProblem(
+                None,
+                "Idempotency-Key",
+                None,
+                f"must be 1 to {MAX_REQUEST_KEY} visible ASCII characters, found {found}; send a "
+                "new UUID with each request (e.g. Python's uuid.uuid4())",
+            )
+        ],
+        what="the request; nothing was scored",
+    )
 
 
 def visible_report(

@@ -23,7 +23,7 @@ from riskkit.errors import RiskkitError, ValidationProblem
 if TYPE_CHECKING:
     import pandas as pd
 
-    from riskkit.audit_log import LogEntry, ScoreLog
+    from riskkit.audit_log import LogEntry, LoggedRequest, ScoreLog
     from riskkit.config import PipelineConfig
     from riskkit.data.schema import ColumnSpec, RecordSchema
     from riskkit.estimators.needs import NeedsModel
@@ -112,11 +112,13 @@ class RecordProblemsError(RiskkitError):
 
 @dataclass(frozen=True)
 class ScoredEntry:
-    """A score as logged: the log entry's id and the full result."""
+    """A score as logged: the log entry's id and the full result (``replayed``: logged for an
+    earlier request with the same key, and not logged again)."""
 
     entry_id: int
     result: ScoreResult
     recorded_at: str
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ class _Request:
     role: str
     model: str | None
     future: Future[list[ScoredEntry]]
+    key: str | None = None
+    request_hash: str | None = None
 
 
 @dataclass
@@ -427,6 +431,7 @@ class ScoringEngine:
         user: str,
         role: str,
         model: str | None = None,
+        request_key: str | None = None,
     ) -> list[ScoredEntry]:
         """Validate, score and log records; all of them, or none when one is invalid.
 
@@ -435,7 +440,9 @@ class ScoringEngine:
         RecordProblemsError
             When a record breaks the schema (nothing is scored or logged).
         """
-        return self.submit(records, user=user, role=role, model=model).result()
+        return self.submit(
+            records, user=user, role=role, model=model, request_key=request_key
+        ).result()
 
     def submit(
         self,
@@ -444,16 +451,23 @@ class ScoringEngine:
         user: str,
         role: str,
         model: str | None = None,
+        request_key: str | None = None,
     ) -> Future[list[ScoredEntry]]:
         """:meth:`score`, answered later: the requests waiting when the scoring thread is free
         are scored together (one pass over the model, one log transaction), so a service under
         load pays the fixed cost of a pass once per batch rather than once per request. Each
         request stays all-or-nothing: an invalid record fails its own request only.
 
+        A ``request_key`` (the client's idempotency key) makes a retry safe: when ``user``
+        logged scores under the same key before, for the same records and model, the answer
+        is those entries (``replayed``), and nothing is scored or logged again. The same key
+        with other records or another model is refused.
+
         Raises
         ------
         RecordProblemsError
-            At once, when there are no records or more than ``settings.max_records``.
+            At once, when there are no records or more than ``settings.max_records``; later,
+            when ``request_key`` was used for another request.
         """
         if not records:
             raise RecordProblemsError(
@@ -471,7 +485,15 @@ class ScoringEngine:
                     )
                 ]
             )
-        request = _Request(list(records), user, role, model, Future())
+        request = _Request(
+            list(records),
+            user,
+            role,
+            model,
+            Future(),
+            key=request_key,
+            request_hash=None if request_key is None else _request_hash(records, model),
+        )
         with self._lock:
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(
@@ -512,6 +534,15 @@ class ScoringEngine:
         sets: list[tuple[int, ScoreSet]] = []
         by_model: dict[str, list[int]] = {}
         for position, request in enumerate(batch):
+            if request.key is not None:
+                try:
+                    found = self.log.logged_request(request.user, request.key)
+                    if found is not None:
+                        outcomes[position] = self._answered(request, found)
+                        continue
+                except Exception as error:  # this request's own failure, not the batch's
+                    outcomes[position] = error
+                    continue
             try:
                 name = self._choose(request.model).model.name
             except RecordProblemsError as error:
@@ -551,6 +582,8 @@ class ScoringEngine:
                                 {n: row[n] for n in served.sensitive if _present(row.get(n))}
                                 for row in rows
                             ],
+                            request_key=batch[p].key,
+                            request_hash=batch[p].request_hash,
                         ),
                     )
                 )
@@ -558,17 +591,64 @@ class ScoringEngine:
         logged = self.log.append_score_sets([s for _, s in sets]) if sets else []
         with self._lock:
             for (_, score_set), entries in zip(sets, logged, strict=True):
-                for entry, result in zip(entries, score_set.results, strict=True):
-                    self._cache[entry.id] = result
-                    self._cache.move_to_end(entry.id)
+                if isinstance(entries, list):
+                    for entry, result in zip(entries, score_set.results, strict=True):
+                        self._cache[entry.id] = result
+                        self._cache.move_to_end(entry.id)
             while len(self._cache) > REPORT_CACHE:
                 self._cache.popitem(last=False)
         for (p, score_set), entries in zip(sets, logged, strict=True):
+            if not isinstance(entries, list):  # logged meanwhile, by another request or worker
+                try:
+                    outcomes[p] = self._answered(batch[p], entries)
+                except Exception as error:
+                    outcomes[p] = error
+                continue
             outcomes[p] = [
                 ScoredEntry(entry_id=e.id, result=r, recorded_at=e.recorded_at)
                 for e, r in zip(entries, score_set.results, strict=True)
             ]
         return outcomes
+
+    def _answered(
+        self, request: _Request, found: LoggedRequest
+    ) -> list[ScoredEntry] | RecordProblemsError:
+        """The answer to a request whose key the log holds: the logged entries when it asks
+        for the same thing, a refusal when the key was used for something else."""
+        from dataclasses import replace
+
+        first, last = found.entry_ids[0], found.entry_ids[-1]
+        if found.request_hash != request.request_hash:
+            return RecordProblemsError(
+                [
+                    ValidationProblem(
+                        None,
+                        "Idempotency-Key",
+                        None,
+                        f"this key was used at {found.recorded_at} for another request (other "
+                        f"records or another model; score log entries {first} to {last}); send "
+                        "a new key with each new request and reuse a key only to retry the "
+                        "same request",
+                    )
+                ],
+                what="the request; nothing was scored",
+            )
+        answered = []
+        for entry_id, record in zip(found.entry_ids, request.records, strict=True):
+            entry = self.log.get(entry_id)
+            with self._lock:
+                cached = self._cache.get(entry_id)
+            if cached is None:
+                # rebuilt from the log, it names the person by the log's pseudonym
+                model = self._model_version(entry.model_name, entry.model_version)
+                person = _id_text(record.get(model.bundle.config.data.id_column))
+                cached = replace(self._rebuild(entry), person_id=person or entry.person)
+            answered.append(
+                ScoredEntry(
+                    entry_id=entry_id, result=cached, recorded_at=entry.recorded_at, replayed=True
+                )
+            )
+        return answered
 
     # -- reports and overrides ----------------------------------------------------------------
     def score_entry(self, entry_id: int) -> LogEntry:
@@ -712,6 +792,23 @@ def champion_references() -> list[str]:
         if kind == "risk":
             found.append(reference)
     return sorted(found)
+
+
+def _request_hash(records: Sequence[Mapping[str, object]], model: str | None) -> str:
+    """SHA-256 of what a request asks for: its records as sent, and the model it names."""
+    import hashlib
+    import json
+
+    # the body's values as parsed (JSON scalars, NaN and infinities included: validation,
+    # not this hash, refuses those)
+    text = json.dumps(
+        {"model": model, "records": list(records)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _present(value: object) -> bool:
