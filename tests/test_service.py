@@ -3,6 +3,7 @@ the score log, the pages' sign-in and forms, and the key commands."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -10,6 +11,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -301,12 +303,10 @@ def test_scores_come_with_explanation_interval_and_model_and_are_logged(
     assert setting.engine.log.verify().ok
 
 
-def test_requests_scored_together_stay_all_or_nothing_each(setting: ServiceSetting) -> None:
-    """Requests waiting together are one batch: each keeps its own user, and an invalid
-    record fails only its own request."""
-    from riskkit.service.engine import RecordProblemsError
-
-    engine = setting.engine
+@contextlib.contextmanager
+def _scoring_held(engine: Any) -> Iterator[threading.Event]:
+    """The scoring thread waits at its next batch until the event is set, so the requests
+    sent meanwhile are scored together."""
     blocker = threading.Event()
     original = engine._score_together
 
@@ -314,9 +314,22 @@ def test_requests_scored_together_stay_all_or_nothing_each(setting: ServiceSetti
         blocker.wait(10)
         return original(batch)
 
-    bad = dict(setting.records[20], age="old")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "_score_together", held)
+        try:
+            yield blocker
+        finally:
+            blocker.set()
+
+
+def test_requests_scored_together_stay_all_or_nothing_each(setting: ServiceSetting) -> None:
+    """Requests waiting together are one batch: each keeps its own user, and an invalid
+    record fails only its own request."""
+    from riskkit.service.engine import RecordProblemsError
+
+    engine = setting.engine
+    bad = dict(setting.records[20], age="old")
+    with _scoring_held(engine) as blocker:
         first = engine.submit(setting.records[19:20], user="ana", role="case_worker")
         time.sleep(0.2)  # the scoring thread now holds the first request
         waiting = [
@@ -466,17 +479,9 @@ def test_one_key_twice_in_a_batch_is_scored_and_logged_once(setting: ServiceSett
     """A client that retries while its first request still waits: both are in one batch, the
     first is logged and the second answered with its entries."""
     engine = setting.engine
-    blocker = threading.Event()
-    original = engine._score_together
-
-    def held(batch: Any) -> Any:
-        blocker.wait(10)
-        return original(batch)
-
     records = setting.records[35:37]
     before = len(engine.log)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "_score_together", held)
+    with _scoring_held(engine) as blocker:
         holding = engine.submit(setting.records[37:38], user="ana", role="case_worker")
         time.sleep(0.2)  # the scoring thread now holds this request
         sent, resent = (
