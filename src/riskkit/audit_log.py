@@ -1170,8 +1170,8 @@ def _append_sets(
     entries: list[LogEntry] = []
     requests: dict[tuple[str, str], dict[str, Any]] = {}
     for batch, rows in sets:
-        if batch.request_key is not None and batch.request_hash is not None:
-            key = (batch.user, _sha256(batch.request_key))
+        key = None if batch.request_key is None else (batch.user, _sha256(batch.request_key))
+        if key is not None:
             pending = requests.get(key)
             found = _logged_request(conn, *key) if pending is None else _request_of_row(pending)
             if found is not None:
@@ -1180,10 +1180,10 @@ def _append_sets(
         appended = _chained(rows, last_id, last_hash)
         if appended:
             last_id, last_hash = appended[-1].id, appended[-1].entry_hash
-        if batch.request_key is not None and batch.request_hash is not None:
-            requests[(batch.user, _sha256(batch.request_key))] = {
+        if key is not None:
+            requests[key] = {
                 "user": batch.user,
-                "key_hash": _sha256(batch.request_key),
+                "key_hash": key[1],
                 "request_hash": batch.request_hash,
                 "first_entry": appended[0].id,
                 "last_entry": appended[-1].id,
